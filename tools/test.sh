@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Set up a fresh machine and run every test: the pytest suite, every chapter notebook under nbval,
+# the browser tests, and the check that lrwidgets/ is exactly what nbdev-export makes of nbs/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python -m pip install -q "torch==2.13.0"            # the CPU build; an unpinned torch pulls GBs of CUDA
+python -m pip install -q -e ".[dev]"
+if [ ! -x /usr/bin/chromium ]; then                  # Debian's Chromium, for tests/e2e
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
+fi
+# lrwidgets/ must be what the notebooks export, and the notebooks must be clean
+nbdev-export && nbdev-clean
+git diff --exit-code -- lrwidgets nbs || { echo "lrwidgets/ or nbs/ out of sync: run nbdev-export && nbdev-clean and commit"; exit 1; }
+python -m pytest -n 2 --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg tests nbs "$@"
