@@ -7,14 +7,14 @@ Docs: https://lrwidgets.github.io/lrwidgets/recording.html.md"""
 # %% auto #0
 __all__ = ['REQUIRED_COLUMNS', 'META_KEY', 'FORMAT_VERSION', 'RecordingError', 'env_meta', 'Recording', 'synthetic']
 
-# %% ../nbs/00_recording.ipynb #c6a06b8c
+# %% ../nbs/00_recording.ipynb #f2c0234d
 import datetime, json, math, os, platform, sys, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq
 import lrwidgets
 
-# %% ../nbs/00_recording.ipynb #729cddd6
+# %% ../nbs/00_recording.ipynb #557fd89a
 REQUIRED_COLUMNS = ('iteration', 'lr', 'loss')
 META_KEY = b'lrwidgets'  # key of our JSON in the Parquet file's key-value metadata
 FORMAT_VERSION = 1
@@ -22,7 +22,7 @@ FORMAT_VERSION = 1
 class RecordingError(ValueError):
     "A Recording, or the file it was read from, is not valid."
 
-# %% ../nbs/00_recording.ipynb #861d5358
+# %% ../nbs/00_recording.ipynb #9d2ad8af
 def _fail(source, msg): raise RecordingError(f"{source}: {msg}" if source else msg)
 
 def _validated(df, source=None) -> pd.DataFrame:
@@ -48,7 +48,7 @@ def _validated(df, source=None) -> pd.DataFrame:
     if len(lrs) > 1 and lrs[-1] <= lrs[0]: _fail(source, f"lrs do not increase (all rows have lr={lrs[0]:g}): not a range test")
     return df
 
-# %% ../nbs/00_recording.ipynb #c95ae123
+# %% ../nbs/00_recording.ipynb #73f126f7
 def _jsonable(o):
     if isinstance(o, np.generic): return o.item()
     if isinstance(o, np.ndarray): return o.tolist()
@@ -61,7 +61,7 @@ def _json_meta(meta) -> dict:
     if not isinstance(meta, dict): raise TypeError(f"meta: expected a dict, got {type(meta).__name__}")
     return json.loads(json.dumps(meta, default=_jsonable))
 
-# %% ../nbs/00_recording.ipynb #056e1a53
+# %% ../nbs/00_recording.ipynb #b8bb0e56
 def env_meta() -> dict:
     "Provenance of a recording made now: time, versions and machine."
     meta = dict(created_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
@@ -71,7 +71,7 @@ def env_meta() -> dict:
     if torch is not None: meta['torch'] = torch.__version__
     return meta
 
-# %% ../nbs/00_recording.ipynb #836c37ce
+# %% ../nbs/00_recording.ipynb #067f033c
 class Recording:
     "A range test's raw per-batch record: `df` (one row per iteration) plus JSON-able `meta`."
     def __init__(self,
@@ -102,7 +102,7 @@ class Recording:
         return (f"Recording({self.label!r}, {len(self)} iterations, lr {self.lrs[0]:.3g} → {self.lrs[-1]:.3g}, "
                 f"loss {self.losses[0]:.4g} → {self.losses[-1]:.4g}{stop})")
 
-# %% ../nbs/00_recording.ipynb #3da44564
+# %% ../nbs/00_recording.ipynb #e6bba84c
 def synthetic(n:int=100,           # iterations
               start_lr:float=1e-7, # first lr (exponential sweep)
               end_lr:float=10.,    # last lr
@@ -119,7 +119,7 @@ def synthetic(n:int=100,           # iterations
     return Recording.from_arrays(lrs, losses, meta=dict(env_meta(), source='synthetic', label=label, best_lr=best_lr,
                                                         noise=noise, seed=seed, start_lr=start_lr, end_lr=end_lr, num_iter=n, mode='exp'))
 
-# %% ../nbs/00_recording.ipynb #c6495f4e
+# %% ../nbs/00_recording.ipynb #715ad504
 def _atomic_write(path, write):
     "Call `write(tmp_path)`, then move the temporary file onto `path`."
     path = Path(path)
@@ -131,13 +131,14 @@ def _atomic_write(path, write):
     finally:
         if os.path.exists(tmp): os.remove(tmp)
 
-# %% ../nbs/00_recording.ipynb #36182861
+# %% ../nbs/00_recording.ipynb #0f303ded
 def _save(self:Recording, path) -> Path:
     "Write to a Parquet file with `meta` in its metadata; returns the path."
     meta = json.dumps(dict(format_version=FORMAT_VERSION, meta=self.meta)).encode()
     def write(tmp):
-        table = pa.Table.from_pandas(self.df, preserve_index=False)
-        pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), META_KEY: meta}), tmp)
+        # from numpy, not from pandas: pandas' conversion would store NaN as null and lose its bits
+        table = pa.table({c: pa.array(self.df[c].to_numpy()) for c in self.df.columns})
+        pq.write_table(table.replace_schema_metadata({META_KEY: meta}), tmp)
     _atomic_write(path, write)
     return Path(path)
 
@@ -164,7 +165,7 @@ def _to_csv(self:Recording, path) -> Path:
 
 Recording.save, Recording.load, Recording.to_csv = _save, classmethod(_load), _to_csv
 
-# %% ../nbs/00_recording.ipynb #853648a8
+# %% ../nbs/00_recording.ipynb #e2978826
 def _floats(xs, what):
     try: return [float(x) for x in xs]
     except (TypeError, ValueError) as e: raise RecordingError(f"{what}: expected a sequence of numbers ({e})") from None
