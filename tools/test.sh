@@ -11,5 +11,8 @@ if [ ! -x /usr/bin/chromium ]; then                  # Debian's Chromium, for te
 fi
 # lrwidgets/ must be what the notebooks export, and the notebooks must be clean
 nbdev-export && nbdev-clean
-git diff --exit-code -- lrwidgets nbs || { echo "lrwidgets/ or nbs/ out of sync: run nbdev-export && nbdev-clean and commit"; exit 1; }
+if [ -n "$(git status --porcelain -- lrwidgets nbs)" ]; then
+  git status --short -- lrwidgets nbs; git diff --stat -- lrwidgets nbs
+  echo "lrwidgets/ or nbs/ out of sync with the notebooks: run nbdev-export && nbdev-clean and commit"; exit 1
+fi
 python -m pytest -n 2 --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg tests nbs "$@"
