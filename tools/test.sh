@@ -15,4 +15,4 @@ if [ -n "$(git status --porcelain -- lrwidgets nbs)" ]; then
   git status --short -- lrwidgets nbs; git diff --stat -- lrwidgets nbs
   echo "lrwidgets/ or nbs/ out of sync with the notebooks: run nbdev-export && nbdev-clean and commit"; exit 1
 fi
-python -m pytest -n 2 --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg tests nbs "$@"
+python -m pytest -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg tests nbs "$@"
