@@ -1,0 +1,151 @@
+"""Property tests: every rule, on any curve a range test (or a slider) can produce, answers safely.
+
+Random curves with NaN/Inf runs, constant stretches, 0-3 points, huge and tiny loss scales, negative losses,
+linear and exponential sweeps and duplicate lrs (gradient accumulation), under random smoothing, threshold and
+skip settings. For every rule: no exception; `lr` is None (and then so are `lower`, `upper` and `index`) or all
+three lie in the recorded lr range with `lower <= upper`; `index` is a row; the same input gives the same answer.
+"""
+import math
+import numpy as np
+from hypothesis import given, settings, strategies as st, HealthCheck
+from lrwidgets.recording import Recording
+from lrwidgets.analysis import suggest, analyze, cut, smooth, loss_slope, RULES, Suggestion
+
+@st.composite
+def recordings(draw, max_n=80):
+    n = draw(st.one_of(st.integers(0, 3), st.integers(4, max_n)))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    start = 10 ** draw(st.floats(-9, -1))
+    end = start * 10 ** draw(st.floats(0.5, 9))
+    if draw(st.booleans()): lrs = start * (end/start) ** (np.arange(n) / max(n - 1, 1))
+    else: lrs = np.linspace(start, end, n)
+    if n >= 4 and draw(st.booleans()):                     # gradient accumulation: rows share lrs
+        k = draw(st.integers(2, 4))
+        lrs = np.repeat(lrs[::k], k)[:n]
+    shape = draw(st.sampled_from(['range_test', 'walk', 'constant', 'rising', 'noise']))
+    x = np.linspace(-3, 1, n)
+    base = {'range_test': 2.3 - 2/(1 + np.exp(-3*x)) + 0.1*np.exp(3*x),
+            'walk': 5 + np.cumsum(rng.standard_normal(n)) * 0.3,
+            'constant': np.full(n, 1.7),
+            'rising': np.exp(x),
+            'noise': rng.random(n)}[shape]
+    losses = base * (1 + draw(st.sampled_from([0, 0.01, 0.3])) * rng.standard_normal(n))
+    losses = losses * 10 ** draw(st.sampled_from([-30, -8, 0, 8, 30])) + draw(st.sampled_from([0, 0, -3.]))
+    for _ in range(draw(st.integers(0, 3))):              # runs of NaN / Inf
+        if n == 0: break
+        i = draw(st.integers(0, n - 1)); j = draw(st.integers(i, min(n, i + 10)))
+        losses[i:j+1] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+    if n >= 2 and lrs[-1] <= lrs[0]: lrs[-1] = lrs[0] * 2
+    return Recording.from_arrays(lrs, losses)
+
+settings_ = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+controls = dict(window=st.integers(1, 60), kind=st.sampled_from(['ema', 'sma']),
+                diverge_th=st.sampled_from([None, 1.5, 4., 1e6]),
+                skip_start=st.one_of(st.none(), st.integers(0, 12), st.floats(0, 0.5)),
+                skip_end=st.one_of(st.none(), st.integers(0, 6)))
+
+def check(s, rec):
+    assert isinstance(s, Suggestion) and isinstance(s.reason, str) and s.reason
+    if s.lr is None:
+        assert s.lower is None and s.upper is None and s.index is None
+        return
+    lo, hi = rec.lrs[0], rec.lrs[-1]
+    for v in (s.lr, s.lower, s.upper): assert isinstance(v, float) and lo <= v <= hi, (v, lo, hi, s)
+    assert s.lower <= s.upper, s
+    assert 0 <= s.index < len(rec), s
+
+@settings(max_examples=250, **settings_)
+@given(recordings(), st.sampled_from(sorted(RULES)), st.fixed_dictionaries(controls))
+def test_every_rule_answers_safely(rec, rule, kw):
+    s = suggest(rec, rule, **kw)
+    check(s, rec)
+    assert suggest(rec, rule, **kw) == s                    # deterministic
+
+@settings(max_examples=60, **settings_)
+@given(recordings(), st.fixed_dictionaries(controls))
+def test_analyze_draws_what_suggest_says(rec, kw):
+    a = analyze(rec, **kw)
+    n = len(rec)
+    assert len(a.smoothed) == n and len(a.slope) == n and 0 <= a.cut <= n
+    assert a.suggestion == suggest(rec, **kw)
+    fin = np.isfinite(rec.losses)
+    assert np.isnan(a.smoothed[~fin]).all()                 # non-finite losses stay where they are...
+    if fin.any() and np.isfinite(a.smoothed[fin]).all():    # ...and do not poison the rest (unless it overflowed)
+        assert not np.isnan(a.slope[fin]).any() or len(np.unique(rec.lrs[fin])) < 2
+    if kw['diverge_th'] is None: assert a.cut == n
+
+@settings(max_examples=40, **settings_)
+@given(st.lists(recordings(max_n=60), min_size=1, max_size=4), st.sampled_from(['robust', 'valley', 'smith', 'steepest']),
+       st.sampled_from(['median', 'pool']))
+def test_several_runs(recs, rule, combine):
+    s = suggest(recs, rule, combine=combine)
+    assert s.index is None
+    if s.lr is not None:
+        lo, hi = min(r.lrs[0] for r in recs if len(r)), max(r.lrs[-1] for r in recs if len(r))
+        assert lo <= s.lower <= s.upper <= hi and lo <= s.lr <= hi
+    assert suggest(recs, rule, combine=combine) == s
+
+@settings(max_examples=60, **settings_)
+@given(recordings(), st.integers(1, 40), st.sampled_from(['ema', 'sma']))
+def test_smooth_and_slope(rec, window, kind):
+    sm = smooth(rec.losses, window, kind)
+    assert sm.shape == rec.losses.shape
+    fin = np.isfinite(rec.losses)
+    if fin.any():
+        with np.errstate(over='ignore'):
+            lo, hi = rec.losses[fin].min(), rec.losses[fin].max()
+        ok = np.isfinite(sm)
+        assert (sm[ok] >= lo - 1e-9*abs(lo)).all() and (sm[ok] <= hi + 1e-9*abs(hi)).all()   # an average stays within the data
+    if len(rec): assert loss_slope(rec.lrs, rec.losses, window, kind).shape == rec.losses.shape
+
+def test_robust_scales_with_the_loss():
+    "`robust` works on log-loss: multiplying the loss by any factor changes nothing."
+    rng = np.random.default_rng(0)
+    lrs = np.geomspace(1e-6, 1, 200)
+    x = np.log10(lrs) + 3
+    losses = (2.3 - 2/(1 + np.exp(-3*x)) + 0.1*np.exp(3*x)) * (1 + 0.1*rng.standard_normal(200))
+    ref = suggest(Recording.from_arrays(lrs, losses), 'robust', diverge_th=None)
+    for scale in [1e-30, 1e-3, 1e3, 1e30]:
+        s = suggest(Recording.from_arrays(lrs, losses*scale), 'robust', diverge_th=None)
+        assert math.isclose(s.lr, ref.lr, rel_tol=1e-9) and math.isclose(s.upper, ref.upper, rel_tol=1e-9)
+
+def test_early_spikes_do_not_move_robust():
+    "Bad batches at the start (fastai #3295, Lightning #1767) leave `robust` where it was; `steepest` jumps."
+    rng = np.random.default_rng(1)
+    lrs = np.geomspace(1e-7, 10, 150)
+    x = np.log10(lrs) + 3
+    losses = (2.3 - 2/(1 + np.exp(-3*x)) + 0.1*np.exp(3*x)) * (1 + 0.05*rng.standard_normal(150))
+    spiky = losses.copy(); spiky[[3, 5, 8]] *= [30, 10, 5]
+    clean, hit = (suggest(Recording.from_arrays(lrs, l)) for l in (losses, spiky))
+    assert abs(math.log10(hit.lr/clean.lr)) < 0.05
+    assert abs(math.log10(suggest(Recording.from_arrays(lrs, spiky), 'steepest', skip_start=0).lr / clean.lr)) > 2
+
+def test_noise_moves_robust_less_than_the_peers():
+    "Seed to seed spread (torch-lr-finder #106): `robust` varies less than the per-point rules."
+    lrs = np.geomspace(1e-7, 10, 200)
+    x = np.log10(lrs) + 3
+    clean = 2.3 - 2/(1 + np.exp(-3*x)) + 0.1*np.exp(3*x)
+    recs = [Recording.from_arrays(lrs, clean * np.abs(1 + 0.2*np.random.default_rng(s).standard_normal(200))) for s in range(10)]
+    spread = lambda rule: np.std([math.log10(suggest(r, rule).lr) for r in recs])
+    assert spread('robust') < 0.5 * min(spread('steepest'), spread('lightning'), spread('steep'))
+
+def reference_cut(losses, smoothed, th):
+    "The cut written plainly: after the last point that is finite and within th × the best smoothed loss so far."
+    best, keep = math.inf, 0
+    for i, (l, s) in enumerate(zip(losses, smoothed)):
+        if not math.isnan(s): best = min(best, s)
+        if math.isfinite(l) and best < math.inf and s - best <= (th - 1) * abs(best): keep = i + 1
+    return keep
+
+@settings(max_examples=40, **settings_)
+@given(st.integers(0, 6000), st.integers(0, 2**32 - 1), st.sampled_from([1.5, 4., 50.]), st.integers(1, 30))
+def test_cut_is_the_plain_definition(n, seed, th, window):
+    "The chunked look-back in `cut` gives the plain definition's answer, for long tails too."
+    rng = np.random.default_rng(seed)
+    x = np.linspace(-3, 3, n)
+    losses = (2.3 - 2/(1 + np.exp(-3*x)) + 0.1*np.exp(rng.uniform(1, 4)*x)) * (1 + 0.2*rng.standard_normal(n))
+    if n and rng.random() < 0.3: losses[rng.integers(0, n):] = np.nan
+    if n and rng.random() < 0.3: losses[rng.integers(0, n, 5)] = np.inf
+    rec = Recording.from_arrays(np.geomspace(1e-6, 1, n) if n != 1 else [1e-3], losses)
+    assert cut(rec, th, window) == reference_cut(losses, smooth(losses, window), th)
