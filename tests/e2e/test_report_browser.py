@@ -1,0 +1,94 @@
+"""The standalone report written by `lrwidgets run`, in real Chromium: no kernel, no network; its controls
+redraw the plot and the readout with exactly the Python analysis's results."""
+import subprocess
+import numpy as np
+import pytest
+from lrwidgets.recording import Recording
+from lrwidgets.analysis import analyze, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
+from lrwidgets.report import WINDOWS, DIVERGE_THS, _grid_values
+from browser_helpers import screenshot
+
+LABEL = '<script>alert(1)</script> & "digits"'
+
+@pytest.fixture(scope='module')
+def run(tmp_path_factory):
+    "A real `lrwidgets run` (console script) of the default experiment, with a hostile label."
+    d = tmp_path_factory.mktemp('run')
+    (d/'exp.ini').write_text(f"[DEFAULT]\nlabel = {LABEL}\n")
+    r = subprocess.run(['lrwidgets', 'run', '--config', 'exp.ini', '--out', 'out/run', '--no-progress'], cwd=d,
+                       capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stderr
+    return d/'out/run.html', Recording.load(d/'out/run.parquet')
+
+JS_SOURCE = """name => { const d = Bokeh.documents[0]; const s = d.get_model_by_name('lrwidgets:' + name);
+  const data = s.data instanceof Map ? Object.fromEntries(s.data) : s.data;
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Array.from(v)])); }"""
+
+def readout(page) -> dict:
+    "The readout's exact numbers (its data- attributes) and its visible text."
+    ro = page.locator('.lrw-readout').first
+    num = lambda a: float(a) if a else None
+    return dict(lr=num(ro.get_attribute('data-lr')), lower=num(ro.get_attribute('data-lower')),
+                upper=num(ro.get_attribute('data-upper')), text=ro.inner_text())
+
+def check_matches_python(page, rec, window, diverge_th, rule):
+    "The page shows analyze(rec, ...) for these settings: readout exactly, plotted curve to 6 digits."
+    a = analyze(rec, rule=rule, window=window, diverge_th=diverge_th)
+    ro = readout(page)
+    assert (ro['lr'], ro['lower'], ro['upper']) == (a.suggestion.lr, a.suggestion.lower, a.suggestion.upper), (window, diverge_th, rule, ro)
+    assert a.suggestion.reason in ro['text']
+    sm = page.evaluate(JS_SOURCE, 'rt/smooth_0')
+    np.testing.assert_allclose(sm['loss'], a.smoothed[:a.cut], rtol=1e-5)
+    np.testing.assert_allclose(sm['lr'], rec.lrs[:a.cut], rtol=1e-5)
+    after = page.evaluate(JS_SOURCE, 'rt/smooth_after_0')
+    assert len(after['loss']) == len(rec) - a.cut
+    marker = page.evaluate(JS_SOURCE, 'rt/marker_0')
+    np.testing.assert_allclose(marker['lr'], [a.suggestion.lr], rtol=1e-5)
+    return a
+
+@pytest.mark.timeout(300)
+def test_report_controls_select_the_python_analysis(run, page):
+    path, rec = run
+    page.goto(path.as_uri())
+    page.wait_for_function("window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].get_model_by_name('lrwidgets:rt/smooth_0')")
+    page.locator('.lrw-readout').first.wait_for()
+    assert page.log.off_host() == [], page.log.off_host()                 # BokehJS inline: nothing fetched
+    assert page.log.dialogs == []                                         # the label's script did not run ...
+    assert LABEL in page.locator('#lrwidgets-title').inner_text()         # ... it shows as text
+    assert LABEL in page.title()
+    windows, ths = _grid_values(WINDOWS, DEFAULT_WINDOW), _grid_values(DIVERGE_THS, DEFAULT_DIVERGE_TH)
+    w, t, rule = DEFAULT_WINDOW, DEFAULT_DIVERGE_TH, DEFAULT_RULE
+    first = check_matches_python(page, rec, w, t, rule)
+
+    handles = page.locator('.noUi-handle')                                # window slider, then threshold slider
+    assert handles.count() == 2
+    entry = page.evaluate('window.lrwidgetsEntry')
+    handles.nth(0).focus(); page.keyboard.press('ArrowRight'); page.keyboard.press('ArrowRight')
+    w = windows[windows.index(w) + 2]
+    page.wait_for_function("e => window.lrwidgetsEntry !== e", arg=entry)
+    moved = check_matches_python(page, rec, w, t, rule)
+    assert not np.allclose(moved.smoothed, first.smoothed)                # the plotted curve really changed
+
+    entry = page.evaluate('window.lrwidgetsEntry')
+    handles.nth(1).focus()
+    for _ in range(3): page.keyboard.press('ArrowLeft')
+    t = ths[ths.index(t) - 3]
+    page.wait_for_function("e => window.lrwidgetsEntry !== e", arg=entry)
+    cut = check_matches_python(page, rec, w, t, rule)
+    assert cut.cut != moved.cut                                           # the lower threshold cut the curve earlier
+
+    entry = page.evaluate('window.lrwidgetsEntry')
+    page.locator('select').select_option('valley')
+    page.wait_for_function("e => window.lrwidgetsEntry !== e", arg=entry)
+    last = check_matches_python(page, rec, w, t, 'valley')
+    assert last.suggestion.lr != moved.suggestion.lr
+    code = OneCycle_code(last.suggestion, rec)
+    assert code in readout(page)['text']                                  # the schedule's torch line followed
+    sched = page.evaluate(JS_SOURCE, 'sched/lr')
+    assert max(sched['lr']) == pytest.approx(last.suggestion.upper, rel=1e-5)   # and so did its preview
+    assert page.log.errors == [] and page.log.dialogs == []
+    screenshot(page, 'report.png')
+
+def OneCycle_code(sug, rec):
+    from lrwidgets.schedules import OneCycle
+    return OneCycle.from_suggestion(sug, total_steps=rec.meta['total_steps']).torch_call()
