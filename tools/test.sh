@@ -10,9 +10,9 @@ if [ ! -x /usr/bin/chromium ]; then                  # Debian's Chromium, for te
   else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
 fi
 # lrwidgets/ must be what the notebooks export, and the notebooks must be clean
-nbdev-export && nbdev-clean
+nbdev-export && nbdev-clean && python tools/strip_bokehjs.py
 if [ -n "$(git status --porcelain -- lrwidgets nbs)" ]; then
   git status --short -- lrwidgets nbs; git diff --stat -- lrwidgets nbs
-  echo "lrwidgets/ or nbs/ out of sync with the notebooks: run nbdev-export && nbdev-clean and commit"; exit 1
+  echo "lrwidgets/ or nbs/ out of sync with the notebooks: run nbdev-export && nbdev-clean && python tools/strip_bokehjs.py and commit"; exit 1
 fi
 python -m pytest -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg tests nbs "$@"
