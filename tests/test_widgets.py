@@ -1,0 +1,330 @@
+"""Headless tests of lrwidgets.widgets with real ipywidgets, bokeh and jupyter_bokeh objects."""
+import json
+import numpy as np
+import pytest
+import torch
+from bokeh.models import Plot
+from lrwidgets.recording import Recording, synthetic
+from lrwidgets.analysis import analyze, suggest, RULES, DEFAULT_RULE
+from lrwidgets.schedules import OneCycle, Cyclic, Step
+import lrwidgets.widgets as wmod
+from lrwidgets.widgets import RangeTestExplorer, SchedulePreviewer, LRDashboard, KINDS
+
+
+def record_patches(bokeh_model):
+    "Replace the widget's `send` by a recorder of the messages it would send to the browser."
+    sent = []
+    bokeh_model.send = lambda content, buffers=None: sent.append((content, buffers))
+    return sent
+
+
+def patch_kinds(sent):
+    "Kinds of the bokeh document events in the recorded PATCH-DOC messages."
+    kinds = []
+    for content, _ in sent:
+        p = content.get('payload')
+        if isinstance(p, str) and p.startswith('{"events"'): kinds += [e['kind'] for e in json.loads(p)['events']]
+    return kinds
+
+
+@pytest.fixture(scope='module')
+def rec(): return synthetic(400, seed=7, noise=0.1)
+
+
+def check(ex, recs):
+    "The explorer shows what the analysis says for its settings."
+    recs = recs if isinstance(recs, list) else [recs]
+    an = [analyze(r, **ex.settings) for r in recs]
+    want = an[0].suggestion if len(recs) == 1 else suggest(recs, **ex.settings)
+    assert ex.suggestion == want and ex.value == want
+    for i, a in enumerate(an):
+        it = ex.sources[f'smooth_{i}'].data['iteration']
+        np.testing.assert_allclose(ex.sources[f'smooth_{i}'].data['loss'], a.smoothed[it])
+        assert (it < a.cut).all() and (ex.sources[f'smooth_after_{i}'].data['iteration'] >= a.cut).all()
+        if len(recs[i]) <= ex.max_points:                 # drawn whole
+            assert len(it) + len(ex.sources[f'smooth_after_{i}'].data['iteration']) == np.isfinite(a.smoothed).sum()
+        assert list(ex.sources[f'marker_{i}'].data['lr']) == ([a.suggestion.lr] if a.suggestion.lr is not None else [])
+    if want.lr is not None:
+        assert list(ex.sources['band'].data['lower']) == [want.lower] and list(ex.sources['band'].data['upper']) == [want.upper]
+        assert f"{want.lr:.3g}" in ex.readout.value
+
+
+CONTROL_MOVES = [('window', 7), ('kind', 'sma'), ('diverge_th', 2.0), ('cut', False), ('cut', True), ('own_skips', False),
+                 ('skip_start', 25), ('skip_end', 12)] + [('rule', r) for r in RULES] + [('own_skips', True), ('window', 33)]
+
+
+def test_every_control_changes_what_the_analysis_says_and_patches_the_same_figure(rec):
+    ex = RangeTestExplorer(rec)
+    check(ex, rec)
+    ids = {k: (s, s.id) for k, s in ex.sources.items()}
+    plot, layout, bundle = ex.plot, ex.layout_bokeh, ex.plot.render_bundle
+    sent = record_patches(ex.plot)
+    seen = []
+    ex.observe(lambda ch: seen.append(ch.new), 'value')
+    for name, value in CONTROL_MOVES:
+        before = {k: dict(s.data) for k, s in ex.sources.items()}
+        n_sent = len(sent)
+        ex.controls[name].value = value
+        check(ex, rec)
+        changed = any(not np.array_equal(np.asarray(before[k][c]), np.asarray(s.data[c]))
+                      for k, s in ex.sources.items() for c in s.data)
+        if changed: assert 'ColumnDataChanged' in patch_kinds(sent[n_sent:]), name
+        n_patches = sum(str(c.get('payload', '')).startswith('{"events"') for c, _ in sent[n_sent:])
+        assert n_patches == (1 if changed else 0), (name, n_patches)        # one message per move, all changes in it
+    assert ex.settings['rule'] == list(RULES)[-1] and ex.settings['window'] == 33 and ex.settings['skip_start'] is None
+    assert {k: (s, s.id) for k, s in ex.sources.items()} == ids        # the same sources ...
+    assert ex.plot is plot and ex.layout_bokeh is layout                  # ... in the same figure and widget
+    assert ex.plot.render_bundle is bundle                               # never re-rendered: only patches were sent
+    assert set(patch_kinds(sent)) <= {'ColumnDataChanged', 'ModelChanged'}
+    assert seen and seen[-1] == ex.suggestion
+
+
+def test_controls_map_to_analyze_arguments(rec):
+    ex = RangeTestExplorer(rec, rule='steep', window=9, kind='sma', diverge_th=None, skip_start=4, skip_end=2)
+    assert ex.settings == dict(rule='steep', window=9, kind='sma', diverge_th=None, skip_start=4, skip_end=2)
+    assert ex.controls['own_skips'].value is False and ex.controls['cut'].value is False
+    check(ex, rec)
+    ex.controls['own_skips'].value = True
+    assert ex.settings['skip_start'] is None and ex.controls['skip_start'].disabled
+    v = RULES['steep'].skip_start
+    assert ex.controls['skip_start'].value == (int(v * len(rec)) if v < 1 else v)
+
+
+def test_x_axis_toggle_swaps_scales_without_touching_data(rec):
+    ex = RangeTestExplorer(rec)
+    data = {k: dict(s.data) for k, s in ex.sources.items()}
+    sent = record_patches(ex.plot)
+    ex.controls['x_log'].value = False
+    assert {type(p.x_scale).__name__ for p in ex.layout_bokeh.select({'type': Plot})} == {'LinearScale'}
+    assert 'ColumnDataChanged' not in patch_kinds(sent) and 'ModelChanged' in patch_kinds(sent)
+    assert all(ex.sources[k].data[c] is data[k][c] for k in data for c in data[k])
+    ex.controls['x_log'].value = True
+    assert {type(p.x_scale).__name__ for p in ex.layout_bokeh.select({'type': Plot})} == {'LogScale'}
+
+
+BAD = {'empty': (Recording.from_arrays([], [], meta=dict(label='empty')), 'is empty'),
+       'one point': (Recording.from_arrays([1e-3], [2.], meta=dict(label='one')), 'single point'),
+       'all NaN': (Recording.from_arrays([1e-4, 1e-3, 1e-2], [np.nan] * 3, meta=dict(label='nan')), 'no finite loss'),
+       'all inf': (Recording.from_arrays([1e-4, 1e-3, 1e-2, 1e-1], [np.inf] * 4, meta=dict(label='inf')), 'no finite loss'),
+       'one finite': (Recording.from_arrays([1e-4, 1e-3, 1e-2], [np.nan, 1., np.nan], meta=dict(label='nan')), 'single finite loss')}
+
+
+@pytest.mark.parametrize('name', list(BAD))
+def test_bad_recordings_show_a_message_and_never_raise(name):
+    bad, words = BAD[name]
+    ex = RangeTestExplorer(bad)
+    assert ex.plot.layout.display == 'none' and ex.message.layout.display is None
+    assert words in ex.message_text and ex.suggestion is None and 'no suggestion' in ex.readout.value
+    for control, value in CONTROL_MOVES + [('x_log', False)]:
+        ex.controls[control].value = value
+        assert ex.suggestion is None and words in ex.message_text
+
+
+def test_a_bad_run_among_good_ones_is_named_and_the_rest_compared(rec):
+    nan_run = BAD['all NaN'][0]
+    ex = RangeTestExplorer([rec, nan_run, synthetic(300, seed=2, label='second')])
+    assert ex.plot.layout.display is None and "'nan'" in ex.message_text
+    good = [rec, ex.recs[2]]
+    assert ex.suggestion == suggest(good, **ex.settings)
+    assert len(ex.sources['raw_1'].data['lr']) == 0 and len(ex.sources['raw_2'].data['lr']) > 0
+    ex.controls['window'].value = 5
+    assert ex.suggestion == suggest(good, **ex.settings)
+
+
+def test_an_analysis_that_raises_is_shown_not_raised(rec, monkeypatch):
+    ex = RangeTestExplorer(rec)
+    def broken(*a, **k): raise RuntimeError('boom')
+    monkeypatch.setattr(wmod, 'analyze', broken)
+    ex.controls['window'].value = 11                     # must not raise into the notebook
+    assert 'RuntimeError: boom' in ex.message_text and ex.suggestion is None
+    monkeypatch.undo()
+    ex.controls['window'].value = 12
+    check(ex, rec)
+    assert ex.message.layout.display == 'none'
+
+
+def test_wrong_arguments_fail_early(rec):
+    with pytest.raises(TypeError, match='recs: expected a Recording'): RangeTestExplorer([rec, 'x'])
+    with pytest.raises(TypeError, match='non-empty list'): RangeTestExplorer([])
+    with pytest.raises(ValueError, match='rule: expected one of'): RangeTestExplorer(rec, rule='nope')
+    with pytest.raises(ValueError, match='kind: expected one of'): SchedulePreviewer('Linear')
+    with pytest.raises(TypeError, match=r"unknown OneCycle parameter\(s\) \['warmup'\]"): SchedulePreviewer(warmup=3)
+    with pytest.raises(TypeError, match=r"unknown Step parameter\(s\) \['mode'\]"): SchedulePreviewer('Step', mode='triangular')
+    assert SchedulePreviewer('Step', gamma=0.5, step_size=7).schedule == Step(1e-2, 7, 0.5, total_steps=1000, steps_per_epoch=100)
+
+
+def test_a_million_points_analysed_whole_drawn_downsampled():
+    big = synthetic(1_000_000, seed=5)
+    ex = RangeTestExplorer(big)
+    check(ex, big)
+    assert all(len(s.data['lr']) <= 2004 for k, s in ex.sources.items() if 'lr' in s.data)
+    ex.controls['window'].value = 50
+    check(ex, big)
+
+
+def test_code_lines_are_the_schedules_torch_calls(rec):
+    ex = RangeTestExplorer(rec, total_steps=777)
+    s = ex.suggestion
+    assert ex.code.splitlines() == [OneCycle.from_suggestion(s, total_steps=777).torch_call(), Cyclic.from_suggestion(s).torch_call()]
+
+
+# ---- previewer -------------------------------------------------------------------------------------------------
+
+def check_schedule(prev):
+    kind = prev.controls['kind'].value
+    want = KINDS[kind](**prev.params)
+    assert prev.schedule == want
+    lr = prev.sources['lr'].data
+    np.testing.assert_array_equal(lr['lr'], want.lrs()[lr['step']])
+    m = want.momentums()
+    if m is None: assert len(prev.sources['momentum'].data['step']) == 0
+    else: np.testing.assert_array_equal(prev.sources['momentum'].data['momentum'], m[prev.sources['momentum'].data['step']])
+    spe = prev.controls['steps_per_epoch'].value
+    np.testing.assert_array_equal(prev.sources['epochs'].data['step'], np.arange(spe, want.total_steps, spe))
+    assert want.torch_call().replace("'", '&#x27;') in prev.code.value
+
+
+PREVIEW_MOVES = [('max_lr', 0.05), ('pct_start', 0.4), ('anneal_strategy', 'linear'), ('div_factor', 10.), ('final_div_factor', 100.),
+                 ('three_phase', True), ('epochs', 5), ('steps_per_epoch', 64), ('momentum', (0.8, 0.97)), ('cycle_momentum', False),
+                 ('kind', 'Cyclic'), ('cycle_momentum', True), ('base_lr', 1e-4), ('step_size_up', 100), ('mode', 'exp_range'),
+                 ('clr_gamma', 0.995), ('mode', 'triangular2'), ('max_lr', 0.2),
+                 ('kind', 'CosineAnnealing'), ('lr', 0.3), ('eta_min', 1e-4), ('kind', 'CosineWarmRestarts'), ('T_0', 30), ('T_mult', 2),
+                 ('kind', 'Exponential'), ('exp_gamma', 0.99), ('kind', 'Step'), ('step_size', 40), ('step_gamma', 0.5), ('epochs', 7)]
+
+
+def test_previewer_controls_change_the_schedule_and_patch_the_plot():
+    prev = SchedulePreviewer(steps_per_epoch=50, epochs=3)
+    check_schedule(prev)
+    srcs, bundle = dict(prev.sources), prev.plot.render_bundle
+    sent = record_patches(prev.plot)
+    for name, value in PREVIEW_MOVES:
+        prev.controls[name].value = value
+        check_schedule(prev)
+    assert prev.sources == srcs and prev.plot.render_bundle is bundle
+    assert 'ColumnDataChanged' in patch_kinds(sent)
+    assert prev.controls['momentum'].layout.display == 'none' and prev.controls['mode'].layout.display == 'none'
+    assert prev.controls['step_gamma'].layout.display is None and prev.controls['exp_gamma'].layout.display == 'none'
+
+
+def test_switching_to_cyclic_shows_its_controls_and_torch_momentum_defaults():
+    prev = SchedulePreviewer(steps_per_epoch=50, epochs=3)
+    prev.controls['kind'].value = 'Cyclic'
+    assert prev.controls['momentum'].value == (0.8, 0.9)                          # torch's CyclicLR defaults
+    assert prev.controls['pct_start'].layout.display == 'none' and prev.controls['mode'].layout.display is None
+    check_schedule(prev)
+
+
+def test_previewer_invalid_parameters_show_the_schedules_error():
+    prev = SchedulePreviewer(steps_per_epoch=2, epochs=1, pct_start=0.3)    # 2 steps: 1cycle's warm-up has no step
+    assert prev.schedule is None and prev.plot.layout.display == 'none'
+    assert 'too few steps' in prev.message_text
+    with pytest.raises(ValueError, match='no valid schedule'): prev.to_torch(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1))
+    prev.controls['epochs'].value = 20                                      # fixed: the plot comes back
+    assert prev.schedule is not None and prev.plot.layout.display is None and prev.message_text == ''
+    check_schedule(prev)
+    prev.controls['kind'].value = 'Cyclic'
+    prev.controls['base_lr'].value = 1.                                      # above max_lr
+    assert prev.schedule is None and 'must not exceed max_lr' in prev.message_text
+
+
+def test_previewer_shows_the_schedules_warnings_and_keeps_the_plot():
+    prev = SchedulePreviewer('Cyclic', steps_per_epoch=100, epochs=4, step_size_up=20)   # half cycle shorter than an epoch
+    assert prev.schedule is not None and prev.plot.layout.display is None
+    assert prev.message_text.startswith('warning:') and 'step_size_up=20' in prev.message_text
+
+
+def test_previewer_to_torch_steps_like_the_preview():
+    prev = SchedulePreviewer('OneCycle', max_lr=0.03, steps_per_epoch=20, epochs=3)
+    opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1, momentum=0.9)
+    sched = prev.to_torch(opt)
+    lrs = []
+    for _ in range(prev.total_steps):
+        lrs.append(opt.param_groups[0]['lr']); opt.step(); sched.step()
+    np.testing.assert_allclose(lrs, prev.schedule.lrs(), rtol=1e-12)
+
+
+def test_previewer_from_suggestion(rec):
+    s = analyze(rec).suggestion
+    p1 = SchedulePreviewer.from_suggestion(s, steps_per_epoch=40, epochs=5)
+    assert p1.schedule == OneCycle.from_suggestion(s, epochs=5, steps_per_epoch=40).replace(max_lr=p1.schedule.max_lr)
+    assert on_log_grid(p1.schedule.max_lr) and abs(np.log10(p1.schedule.max_lr / s.upper)) <= 0.0005 + 1e-12
+    p2 = SchedulePreviewer.from_suggestion(s, kind='Cyclic', steps_per_epoch=40, epochs=5)
+    np.testing.assert_allclose([p2.schedule.base_lr, p2.schedule.max_lr], [s.lower, s.upper], rtol=0.0012)
+    check_schedule(p2)
+
+
+# ---- linking ---------------------------------------------------------------------------------------------------
+
+def on_log_grid(v, step=0.001):
+    "`v` on the lr sliders' grid: a whole number of `step` decades (what a browser slider sends back)."
+    e = np.log10(v) / step
+    return abs(e - round(e)) < 1e-6
+
+
+def follows(dash):
+    cls = KINDS[dash.previewer.controls['kind'].value]
+    p = dash.previewer.params
+    want = (cls.from_suggestion(dash.suggestion, **{k: v for k, v in p.items() if k not in cls.lr_params})
+            if hasattr(cls, 'from_suggestion') else cls(**dict(p, lr=dash.suggestion.lr)))
+    for k in cls.lr_params:
+        got, exact = getattr(dash.schedule, k), getattr(want, k)
+        if exact > 0: assert on_log_grid(got) and abs(np.log10(got / exact)) <= 0.0005 + 1e-12, (k, got, exact)  # nearest grid point
+    assert dash.schedule == want.replace(**{k: getattr(dash.schedule, k) for k in cls.lr_params})
+    check_schedule(dash.previewer)
+
+
+def test_dashboard_previewer_follows_every_explorer_control(rec):
+    dash = LRDashboard(rec, steps_per_epoch=30, epochs=4)
+    follows(dash)
+    for name, value in CONTROL_MOVES:
+        dash.explorer.controls[name].value = value
+        if dash.suggestion is not None and dash.suggestion.lr is not None: follows(dash)
+    for kind in ('Exponential', 'CosineWarmRestarts', 'Cyclic'):             # the last suggestion carries over
+        dash.previewer.controls['kind'].value = kind
+        follows(dash)
+    dash.explorer.controls['rule'].value = DEFAULT_RULE
+    follows(dash)
+    dash.previewer.controls['max_lr'].value = 0.5                          # adjusted by hand: kept until the explorer moves
+    assert dash.schedule.max_lr == 0.5
+    dash.explorer.controls['window'].value = 3
+    follows(dash)
+    assert type(dash.to_torch(torch.optim.Adam(torch.nn.Linear(2, 1).parameters()))).__name__ == 'CyclicLR'
+
+
+def test_link_several_runs_and_a_suggestion_without_bounds(rec):
+    runs = [rec, synthetic(400, seed=8, label='b')]
+    ex = RangeTestExplorer(runs)
+    prev = ex.link(SchedulePreviewer(steps_per_epoch=20, epochs=5))
+    np.testing.assert_allclose(prev.schedule.max_lr, ex.suggestion.upper, rtol=0.0012)
+    before = prev.schedule
+    ex.controls['window'].value = 1; ex.controls['cut'].value = False
+    ex.controls['rule'].value = 'minimum'
+    np.testing.assert_allclose(prev.schedule.max_lr, ex.suggestion.upper, rtol=0.0012)
+    assert prev.schedule.max_lr != before.max_lr
+    flat = Recording.from_arrays(np.geomspace(1e-5, 1, 50), np.ones(50), meta=dict(label='flat'))
+    ex2 = RangeTestExplorer(flat)                                        # the analysis finds nothing to suggest
+    assert ex2.suggestion.lr is None and 'no suggestion' in ex2.readout.value
+    p2 = ex2.link(SchedulePreviewer(steps_per_epoch=20, epochs=5))
+    assert p2.schedule == OneCycle(**p2.params)                          # unchanged, no error
+
+
+def test_load_bokehjs_inlines_bokehjs_without_a_cdn(monkeypatch):
+    import bokeh, bokeh.io.notebook as nbm
+    from lrwidgets.widgets import load_bokehjs
+    shown = []
+    monkeypatch.setattr(nbm, 'publish_display_data', lambda *a, **k: shown.append(a[0] if a else k['data']))
+    load_bokehjs()
+    js = shown[-1]['application/javascript']
+    assert len(js) > 1_000_000 and 'cdn.bokeh.org' not in js and bokeh.__version__ in js
+    load_bokehjs(inline=False)
+    assert 'cdn.bokeh.org' in shown[-1]['application/javascript']
+
+
+def test_float_sliders_start_on_their_steps_as_a_browser_would_snap_them(rec):
+    ex = RangeTestExplorer(rec, diverge_th=2.57)                   # threshold slider: steps of 0.1 from 1.1
+    assert ex.controls['diverge_th'].value == 2.6 and ex.settings['diverge_th'] == 2.6
+    check(ex, rec)
+    prev = SchedulePreviewer(max_lr=0.0123, div_factor=25.3, steps_per_epoch=20, epochs=5)
+    assert prev.schedule.div_factor == 25.5                       # div_factor slider: steps of 0.5
+    assert on_log_grid(prev.schedule.max_lr) and abs(np.log10(prev.schedule.max_lr / 0.0123)) <= 0.0005
+    check_schedule(prev)
