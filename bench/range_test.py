@@ -1,0 +1,153 @@
+"""Wall time (and GPU memory) of lrwidgets' `range_test` against a bare hand-written loop and torch-lr-finder.
+
+All three run the same model, data, optimizer and lr sweep, for the same number of steps, in one process,
+interleaved (the order rotates every repetition) so that load from other processes hits all of them alike.
+Prints each contender's median time and the ratios of the medians, plus the median of the per-repetition
+ratios (paired, so more robust to a load that changes over time).
+
+    python bench/range_test.py                         # CPU: MLP on sklearn digits, 300 steps
+    python bench/range_test.py --device cuda           # GPU: a launch-bound MLP and a mid-size CNN, + peak memory
+    python bench/range_test.py --reps 3 --iters 20     # a quick smoke run
+
+The bare loop is the fastest honest range test one can write by hand: it sets the precomputed lr,
+trains, keeps each loss on the device and copies them to the host once at the end (no divergence check,
+no progress bar, no restore). `range_test` runs with its defaults (progress bar, divergence check, full
+snapshot and restore); torch-lr-finder too (its constructor's snapshot, `range_test`, `reset()`).
+The sweep ends at an lr low enough that nobody stops early, so every contender trains every step.
+"""
+import argparse, contextlib, io, itertools, os, statistics, sys, time, warnings
+import torch
+
+
+def digits_batches(batch_size, device):
+    from sklearn.datasets import load_digits
+    X, Y = load_digits(return_X_y=True)
+    X, Y = torch.tensor(X/16, dtype=torch.float32, device=device), torch.tensor(Y, device=device)
+    return [(X[i:i+batch_size], Y[i:i+batch_size]) for i in range(0, len(X) - batch_size + 1, batch_size)]
+
+
+def mlp(width=128):
+    return torch.nn.Sequential(torch.nn.Linear(64, width), torch.nn.ReLU(), torch.nn.Linear(width, width), torch.nn.ReLU(),
+                               torch.nn.Linear(width, 10))
+
+
+def cnn():
+    "A mid-size CNN for 3×64×64 images (about 1.2 M parameters)."
+    def block(i, o): return [torch.nn.Conv2d(i, o, 3, padding=1, bias=False), torch.nn.BatchNorm2d(o), torch.nn.ReLU()]
+    return torch.nn.Sequential(*block(3, 32), *block(32, 64), torch.nn.MaxPool2d(2), *block(64, 128), torch.nn.MaxPool2d(2),
+                               *block(128, 256), torch.nn.MaxPool2d(2), *block(256, 256), torch.nn.AdaptiveAvgPool2d(1),
+                               torch.nn.Flatten(), torch.nn.Linear(256, 10))
+
+
+def image_batches(n_batches, batch_size, device):
+    g = torch.Generator(device='cpu').manual_seed(0)
+    return [(torch.randn(batch_size, 3, 64, 64, generator=g).to(device), torch.randint(0, 10, (batch_size,), generator=g).to(device))
+            for _ in range(n_batches)]
+
+
+def bare_loop(model, opt, dl, lrs, loss_fn):
+    "The hand-written baseline: precomputed lrs, losses kept on the device, one copy at the end."
+    model.train()
+    losses, batches = [], itertools.chain.from_iterable(itertools.repeat(dl))
+    for lr, (x, y) in zip(lrs, batches):
+        for g in opt.param_groups: g['lr'] = lr
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.detach())
+    return torch.stack(losses).tolist()
+
+
+def run_ours(model, opt, dl, lrs, loss_fn, args):
+    from lrwidgets.range_test import range_test
+    rec = range_test(model, opt, dl, loss_fn, start_lr=lrs[0], end_lr=lrs[-1], num_iter=len(lrs), progress=args.progress)
+    assert len(rec) == len(lrs), rec
+    return rec.losses
+
+
+def run_tlf(model, opt, dl, lrs, loss_fn, args):
+    from torch_lr_finder import LRFinder
+    finder = LRFinder(model, opt, loss_fn, device=args.device)
+    with contextlib.redirect_stdout(io.StringIO()):          # it prints a line per run
+        finder.range_test(dl, start_lr=lrs[0], end_lr=lrs[-1], num_iter=len(lrs), step_mode='exp')
+    finder.reset()
+    assert len(finder.history['lr']) == len(lrs)
+    return finder.history['loss']
+
+
+CONTENDERS = {'bare loop': lambda m, o, dl, lrs, lf, a: bare_loop(m, o, dl, lrs, lf), 'range_test': run_ours, 'torch-lr-finder': run_tlf}
+
+
+def bench(name, make_model, batches, args):
+    device = torch.device(args.device)
+    torch.manual_seed(0)
+    init = {k: v.clone() for k, v in make_model().to(device).state_dict().items()}
+    # torch-lr-finder wants a DataLoader; batch_size=None serves the ready-made batches as they are, to everyone
+    dl = torch.utils.data.DataLoader(batches, batch_size=None, collate_fn=lambda b: b)
+    from lrwidgets.range_test import sweep_lrs      # imported here so that a refused run starts and ends quickly
+    lrs = sweep_lrs(args.start_lr, args.end_lr, args.iters).tolist()
+    loss_fn = torch.nn.functional.cross_entropy
+    times, cpu = {k: [] for k in CONTENDERS}, {k: [] for k in CONTENDERS}
+    peaks = {k: [] for k in CONTENDERS}
+    names = list(CONTENDERS)
+    for rep in range(args.reps + 1):                          # repetition 0 warms up and is not counted
+        order = names[rep % 3:] + names[:rep % 3]
+        for k in order:
+            model = make_model().to(device)
+            model.load_state_dict(init)
+            opt = torch.optim.SGD(model.parameters(), lr=lrs[0], momentum=0.9)
+            if device.type == 'cuda':
+                torch.cuda.synchronize(); torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats()
+                base = torch.cuda.memory_allocated()
+            t, c = time.perf_counter(), time.thread_time()
+            CONTENDERS[k](model, opt, dl, lrs, loss_fn, args)
+            if device.type == 'cuda': torch.cuda.synchronize()
+            dt, dc = time.perf_counter() - t, time.thread_time() - c
+            if rep:
+                times[k].append(dt); cpu[k].append(dc)
+                if device.type == 'cuda': peaks[k].append(torch.cuda.max_memory_allocated() - base)
+            del model, opt
+    print(f"\n{name}: {args.iters} steps, {args.reps} interleaved repetitions, device {device}")
+    for what, ts in (('wall time', times), ('CPU time of this thread', cpu)):
+        med = {k: statistics.median(v) for k, v in ts.items()}
+        print(f"  {what}:")
+        for k in names:
+            print(f"    {k:16s} median {med[k]*1e3:8.1f} ms  (min {min(ts[k])*1e3:.1f}, max {max(ts[k])*1e3:.1f})")
+        for a, b in (('range_test', 'bare loop'), ('torch-lr-finder', 'bare loop'), ('range_test', 'torch-lr-finder')):
+            paired = statistics.median(x/y for x, y in zip(ts[a], ts[b]))
+            print(f"    {a} / {b}: {med[a]/med[b]:.3f} (ratio of medians), {paired:.3f} (median of paired ratios), "
+                  f"{min(ts[a])/min(ts[b]):.3f} (ratio of minima)")
+    if device.type == 'cuda':
+        for k in names: print(f"  peak GPU memory above the model, {k:16s}: {max(peaks[k])/2**20:.2f} MiB")
+        print(f"  range_test peak / bare loop peak: {max(peaks['range_test'])/max(peaks['bare loop']):.4f}")
+    return times
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
+    p.add_argument('--reps', type=int, default=30, help='timed repetitions of each contender (after one warm-up)')
+    p.add_argument('--iters', type=int, default=300, help='steps of each range test')
+    p.add_argument('--threads', type=int, default=1, help='torch CPU threads (1 keeps a shared machine quieter)')
+    p.add_argument('--start-lr', type=float, default=1e-5)
+    p.add_argument('--end-lr', type=float, default=0.1, help='low enough that no contender stops early')
+    p.add_argument('--no-progress', dest='progress', action='store_false', help="range_test without its progress bar")
+    args = p.parse_args(argv)
+    if args.device.startswith('cuda') and not torch.cuda.is_available():
+        sys.exit(f"bench/range_test.py: --device {args.device} needs a CUDA GPU, but torch.cuda.is_available() is False "
+                 f"(torch {torch.__version__}); run without --device for the CPU benchmark")
+    if not (args.device == 'cpu' or args.device.startswith('cuda')): sys.exit(f"bench/range_test.py: unknown --device {args.device!r}")
+    torch.set_num_threads(args.threads)
+    warnings.filterwarnings('ignore')
+    print(f"torch {torch.__version__}, {args.threads} thread(s), load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.device == 'cpu':
+        bench('MLP 64-128-128-10 on digits, batch 64', mlp, digits_batches(64, 'cpu'), args)
+    else:
+        bench('launch-bound MLP on digits, batch 64', mlp, digits_batches(64, args.device), args)
+        bench('CNN (1.2 M params) on 3x64x64 images, batch 128', cnn, image_batches(16, 128, args.device), args)
+    print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,472 @@
+"Tests of `lrwidgets.range_test` beyond the chapter: every bad input, every exit, exactness against a hand-written loop."
+import copy, json, math, os, random, subprocess, sys, warnings
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np, pytest, torch
+import torch.nn.functional as F
+from hypothesis import given, settings, strategies as st
+
+from lrwidgets.range_test import CHECK_EVERY, _StopRule, range_test, sweep_lrs
+from lrwidgets.recording import Recording
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    "Tiny models: OpenMP's second thread only waits (batch norm took 27 ms a call on the loaded 2-core machine)."
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+class Net(torch.nn.Module):
+    "Batch norm (buffers), dropout (draws from the RNG), tied weights and a non-persistent buffer."
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.bn, self.drop = torch.nn.Linear(8, 16), torch.nn.BatchNorm1d(16), torch.nn.Dropout(0.1)
+        self.fc2, self.fc3, self.out = torch.nn.Linear(16, 16), torch.nn.Linear(16, 16), torch.nn.Linear(16, 3)
+        self.fc3.weight = self.fc2.weight
+        self.register_buffer('calls', torch.zeros(()), persistent=False)
+
+    def forward(self, x):
+        self.calls += 1
+        h = self.drop(torch.relu(self.bn(self.fc1(x))))
+        return self.out(torch.relu(self.fc3(torch.relu(self.fc2(h)))))
+
+
+def make_data(n_batches=6, bs=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n_batches * bs, 8, generator=g)
+    y = (X[:, 0] > 0).long() + (X[:, 1] > 0.5).long()
+    return [(X[i:i+bs], y[i:i+bs]) for i in range(0, len(X), bs)]
+
+
+def trained_setup(seed=0):
+    "A Net and an Adam with state from a few steps, gradients left in place, one module in eval mode."
+    torch.manual_seed(seed)
+    net = Net()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.9, 0.98), weight_decay=1e-4)
+    for x, y in make_data(3, seed=seed + 1):
+        opt.zero_grad(); F.cross_entropy(net(x), y).backward(); opt.step()
+    net.drop.eval()
+    np.random.seed(seed); random.seed(seed)
+    return net, opt
+
+
+def fingerprint(model, optimizer):
+    sd = optimizer.state_dict()
+    return dict(tensors={n: t.clone() for n, t in [*model.named_parameters(), *model.named_buffers()]},
+                grads={n: None if p.grad is None else p.grad.clone() for n, p in model.named_parameters()},
+                ids=[id(t) for t in [*model.parameters(), *model.buffers()]],
+                modes=[m.training for m in model.modules()],
+                groups=copy.deepcopy(sd['param_groups']), state=copy.deepcopy(sd['state']),
+                opt_params=[id(p) for g in optimizer.param_groups for p in g['params']],
+                torch_rng=torch.get_rng_state(), np_rng=np.random.get_state(), py_rng=random.getstate())
+
+
+def assert_same(a, b, path='state'):
+    "Bit-identical: tensors `torch.equal` with equal dtypes, everything else `==`."
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor) and a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b), path
+    elif isinstance(a, np.ndarray): assert np.array_equal(a, b), path
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), path
+        for k in a: assert_same(a[k], b[k], f'{path}.{k}')
+    elif isinstance(a, (list, tuple)):
+        assert type(a) == type(b) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)): assert_same(x, y, f'{path}[{i}]')
+    else: assert a == b, f'{path}: {a!r} != {b!r}'
+
+
+def test_fingerprint_sees_changes():
+    "The restore tests below could fail: one step changes the fingerprint."
+    net, opt = trained_setup()
+    before = fingerprint(net, opt)
+    x, y = make_data(1)[0]
+    opt.zero_grad(); F.cross_entropy(net(x), y).backward(); opt.step()
+    with pytest.raises(AssertionError): assert_same(before, fingerprint(net, opt))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Bad inputs: a clear error naming the argument, and nothing changed
+
+def _detached_at(k):
+    calls = []
+    def step(model, batch):
+        calls.append(1)
+        loss = F.cross_entropy(model(batch[0]), batch[1])
+        return loss.detach() if len(calls) == k else loss
+    return step
+
+
+def _scheduled(net, opt):
+    torch.optim.lr_scheduler.StepLR(opt, 10)
+    return {}
+
+
+BAD = {  # name: (kwargs or fn(net, opt) -> kwargs, exception, message)
+    'start_lr zero': (dict(start_lr=0.), ValueError, "start_lr: expected a positive number, got 0.0"),
+    'start_lr negative': (dict(start_lr=-1e-3), ValueError, "start_lr: expected a positive number"),
+    'start_lr list length': (dict(start_lr=[1e-6, 1e-5]), ValueError, "start_lr: got 2 lrs for an optimizer with 1 param groups"),
+    'end_lr <= start_lr': (dict(start_lr=1e-3, end_lr=1e-3), ValueError, "end_lr: must be larger than start_lr"),
+    'num_iter 1': (dict(num_iter=1), ValueError, "num_iter: expected an integer >= 2, got 1"),
+    'num_iter float': (dict(num_iter=2.5), ValueError, "num_iter: expected an integer >= 2"),
+    'mode': (dict(mode='cosine'), ValueError, "mode: expected one of ('exp', 'linear'), got 'cosine'"),
+    'diverge_th 1': (dict(diverge_th=1), ValueError, "diverge_th: expected a number > 1"),
+    'diverge_th 0.5': (dict(diverge_th=0.5), ValueError, "diverge_th: expected a number > 1"),
+    'empty data': (dict(data=[]), ValueError, "data: has no batches"),
+    'data not iterable': (dict(data=42), TypeError, "data: expected an iterable of batches, got int"),
+    'iterator runs out': (lambda n, o: dict(data=iter(make_data(3))), ValueError, "data: ran out after 3 batches"),
+    'triple batch': (lambda n, o: dict(data=[(x, y, y) for x, y in make_data()]), ValueError,
+                     "data: the default step needs (input, target) pairs or dict batches, got a tuple of 3"),
+    'bare tensor batch': (lambda n, o: dict(data=[x for x, _ in make_data()]), ValueError, "got a Tensor"),
+    'no loss_fn': (dict(loss_fn=None), ValueError, "loss_fn: (input, target) batches need a loss_fn"),
+    'loss not scalar': (dict(loss_fn=lambda o, y: F.cross_entropy(o, y, reduction='none')), ValueError,
+                        "loss_fn: must return a scalar loss, got shape (16,)"),
+    'loss no grad': (dict(loss_fn=lambda o, y: F.cross_entropy(o, y).detach()), ValueError, "loss_fn: the loss does not require grad"),
+    'loss a float': (dict(loss_fn=lambda o, y: F.cross_entropy(o, y).item()), TypeError, "loss_fn: must return the loss as a tensor, got float"),
+    'loss no grad mid-run': (dict(loss_fn=None, step=_detached_at(7)), ValueError, "step: the loss does not require grad"),
+    'device mismatch': (dict(device='meta'), ValueError, "device: the model is on cpu but device='meta'"),
+    'device cuda': (dict(device='cuda'), ValueError, "device: the model is on cpu but device='cuda'"),
+    'foreign optimizer': (lambda n, o: dict(optimizer=torch.optim.SGD(Net().parameters(), lr=0.1)), ValueError,
+                          "optimizer: 9 of its parameters are not the model's"),
+    'not an optimizer': (dict(optimizer=object()), TypeError, "optimizer: expected a torch.optim.Optimizer"),
+    'scheduler attached': (_scheduled, ValueError, "optimizer: a learning-rate scheduler is attached"),
+    'accum_steps 0': (dict(accum_steps=0), ValueError, "accum_steps: expected an integer >= 1, got 0"),
+    'fp16 on cpu': (dict(amp='fp16'), ValueError, "amp: fp16 autocast needs a GPU"),
+    'amp unknown': (dict(amp='int8'), ValueError, "amp: expected None, 'bf16' or 'fp16', got 'int8'"),
+    'grad_clip 0': (dict(grad_clip=0.), ValueError, "grad_clip: expected a positive number"),
+    'loss_fn and step': (dict(step=lambda m, b: F.cross_entropy(m(b[0]), b[1])), ValueError, "loss_fn: give either loss_fn or step"),
+    'metrics with step': (dict(loss_fn=None, step=lambda m, b: F.cross_entropy(m(b[0]), b[1]), metrics=dict(a=lambda o, y: 1.)),
+                          ValueError, "metrics: need the default step's (output, target)"),
+    'metrics not callable': (dict(metrics=dict(acc=3)), TypeError, "metrics: expected a dict of name -> fn(output, target)"),
+    'metrics name clash': (dict(metrics=dict(loss=lambda o, y: 1.)), ValueError, "metrics: names ['loss'] clash"),
+    'metric not scalar': (dict(metrics=dict(acc=lambda o, y: o.argmax(1) == y)), ValueError,
+                          "metrics['acc']: must return one number per batch, got shape (16,)"),
+    'empty val_data': (dict(val_data=[]), ValueError, "val_data: has no batches"),
+    'dict batch with loss_fn': (lambda n, o: dict(data=[dict(x=x) for x, _ in make_data()]), ValueError, "loss_fn: dict batches take their loss"),
+    'dict batch without .loss': (lambda n, o: dict(data=[dict(x=x) for x, _ in make_data()], loss_fn=None), ValueError,
+                                 "data: dict batches are passed as model(**batch) and need an output with a .loss"),
+    'check_every 0': (dict(check_every=0), ValueError, "check_every: expected an integer >= 1"),
+    'val_every 0': (dict(val_every=0), ValueError, "val_every: expected an integer >= 1"),
+    'seed': (dict(seed=-1), ValueError, "seed: expected an integer >= 0"),
+    'label': (dict(label=3), TypeError, "label: expected a string"),
+    'process_group': (dict(process_group=object()), NotImplementedError, "process_group: distributed range tests are not implemented"),
+}
+
+
+@pytest.mark.parametrize('case', list(BAD))
+def test_bad_input_names_argument_and_changes_nothing(case):
+    spec, exc, msg = BAD[case]
+    net, opt = trained_setup()
+    kw = dict(optimizer=opt, data=make_data(), loss_fn=F.cross_entropy, num_iter=12, progress=False)
+    kw.update(spec(net, opt) if callable(spec) else spec)
+    before = fingerprint(net, kw['optimizer'] if isinstance(kw['optimizer'], torch.optim.Optimizer) else opt)
+    with pytest.raises(exc) as e: range_test(net, **kw)
+    assert msg in str(e.value), str(e.value)
+    assert_same(before, fingerprint(net, kw['optimizer'] if isinstance(kw['optimizer'], torch.optim.Optimizer) else opt))
+
+
+def test_bad_input_with_restore_false_still_restores():
+    net, opt = trained_setup()
+    before = fingerprint(net, opt)
+    with pytest.raises(ValueError, match="step: the loss does not require grad"):
+        range_test(net, opt, make_data(), step=_detached_at(20), num_iter=30, restore=False, progress=False)
+    assert_same(before, fingerprint(net, opt))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Every exit restores bit for bit
+
+def _raising_at(k, exc):
+    calls = []
+    def step(model, batch):
+        calls.append(1)
+        if len(calls) == k: raise exc
+        return F.cross_entropy(model(batch[0]), batch[1])
+    return step
+
+
+def _nan_from(k):
+    calls = []
+    def step(model, batch):
+        calls.append(1)
+        loss = F.cross_entropy(model(batch[0]), batch[1])
+        return loss * math.nan if len(calls) >= k else loss
+    return step
+
+
+EXITS = {
+    'completed': (dict(loss_fn=F.cross_entropy, diverge_th=None, end_lr=1e-2), 'completed', 30),
+    'diverged': (dict(loss_fn=F.cross_entropy, start_lr=1e-4, end_lr=1e3), 'diverged', None),
+    'nan': (dict(step=_nan_from(12)), 'non-finite loss', 12),
+    'exception': (dict(step=_raising_at(12, RuntimeError('boom'))), RuntimeError, None),
+    'interrupted': (dict(step=_raising_at(12, KeyboardInterrupt())), 'interrupted', 11),
+}
+
+
+@pytest.mark.parametrize('check_every', [1, 5, None])
+@pytest.mark.parametrize('exit', list(EXITS))
+def test_every_exit_restores_exactly(exit, check_every):
+    kw, expected, rows = EXITS[exit]
+    kw = {k: (v if not callable(v) or k == 'loss_fn' else copy.deepcopy(v)) for k, v in kw.items()}
+    if 'step' in kw:  # fresh call counters per test
+        kw['step'] = {'nan': _nan_from(12), 'exception': _raising_at(12, RuntimeError('boom')),
+                      'interrupted': _raising_at(12, KeyboardInterrupt())}[exit]
+    net, opt = trained_setup()
+    before = fingerprint(net, opt)
+    val = make_data(2, seed=9)
+    metrics = None if 'step' in kw else dict(acc=lambda o, y: (o.argmax(1) == y).float().mean())
+    args = dict(num_iter=30, progress=False, check_every=check_every, val_data=None if 'step' in kw else val,
+                val_every=4, metrics=metrics)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        if isinstance(expected, type):
+            with pytest.raises(expected, match='boom'): range_test(net, opt, make_data(), **kw, **args)
+            rec = None
+        else: rec = range_test(net, opt, make_data(), **kw, **args)
+    assert_same(before, fingerprint(net, opt))
+    if rec is None: return
+    assert rec.meta['stop_reason'] == expected
+    if rows is not None: assert len(rec) == rows
+    else: assert 2 <= len(rec) < 30
+    assert len(rec) <= rec.meta['steps_trained'] < len(rec) + (check_every or CHECK_EVERY)
+    interrupted = [w for w in caught if 'interrupted after' in str(w.message)]
+    assert len(interrupted) == (exit == 'interrupted')
+    if exit == 'nan': assert np.isnan(rec.losses[-1]) and np.isfinite(rec.losses[:-1]).all()
+
+
+def test_interrupt_without_restore_keeps_swept_state_and_partial_recording():
+    net, opt = trained_setup()
+    w0 = net.fc1.weight.clone()
+    with pytest.warns(UserWarning, match='interrupted after 7 steps'):
+        rec = range_test(net, opt, make_data(), step=_raising_at(8, KeyboardInterrupt()), num_iter=30,
+                         restore=False, progress=False)
+    assert rec.meta['stop_reason'] == 'interrupted' and len(rec) == 7 and rec.meta['restored'] is False
+    assert not torch.equal(net.fc1.weight, w0)
+    assert opt.param_groups[0]['lr'] == sweep_lrs(1e-7, 10., 30)[7]   # the lr of the step that was cut off
+
+
+def test_restore_keeps_tensor_identity_and_frees_new_optimizer_state():
+    torch.manual_seed(0)
+    net = Net()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)   # fresh: no state yet
+    ids = [id(t) for t in [*net.parameters(), *net.buffers()]]
+    range_test(net, opt, make_data(), F.cross_entropy, num_iter=10, progress=False)
+    assert [id(t) for t in [*net.parameters(), *net.buffers()]] == ids
+    assert len(opt.state) == 0 and all(p.grad is None for p in net.parameters())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Exactness: the same numbers as a hand-written loop
+
+def hand_loop(model, opt, data, lrs_per_group, accum, grad_clip, val, metric, val_every):
+    "What `range_test` promises to do, written out by hand."
+    model.train()
+    it, losses, accs, vals = iter(data), [], [], {}
+    def nxt():
+        nonlocal it
+        try: return next(it)
+        except StopIteration: it = iter(data); return next(it)
+    for i, lrs in enumerate(zip(*lrs_per_group)):
+        for g, lr in zip(opt.param_groups, lrs): g['lr'] = lr
+        opt.zero_grad(set_to_none=True)
+        ls, ms = [], []
+        for _ in range(accum):
+            x, y = nxt()
+            out = model(x)
+            loss = F.cross_entropy(out, y)
+            (loss / accum if accum > 1 else loss).backward()
+            ls.append(loss.item()); ms.append(metric(out.detach(), y).item())
+        torch.nn.utils.clip_grad_norm_(list(model.parameters()), grad_clip)
+        opt.step()
+        losses.append(float(np.mean(ls))); accs.append(float(np.mean(ms)))
+        if i % val_every == val_every - 1 or i == len(lrs_per_group[0]) - 1:
+            model.eval()
+            with torch.no_grad(): vals[i] = (sum(F.cross_entropy(model(x), y).float() for x, y in val) / len(val)).item()
+            model.train()
+    return losses, accs, vals
+
+
+@pytest.mark.parametrize('accum', [1, 3])
+@pytest.mark.parametrize('mode', ['exp', 'linear'])
+def test_same_numbers_as_a_hand_written_loop(accum, mode):
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.BatchNorm1d(32), torch.nn.ReLU(), torch.nn.Linear(32, 3))
+    twin = copy.deepcopy(net)
+    groups = lambda m: [dict(params=m[0].parameters()), dict(params=[*m[1].parameters(), *m[3].parameters()])]
+    opt, twin_opt = torch.optim.SGD(groups(net), lr=0.1, momentum=0.9), torch.optim.SGD(groups(twin), lr=0.1, momentum=0.9)
+    data, val = make_data(5), make_data(2, seed=3)
+    acc = lambda o, y: (o.argmax(1) == y).float().mean()
+    n = 23
+    rec = range_test(net, opt, data, F.cross_entropy, start_lr=[1e-4, 4e-4], end_lr=0.5, num_iter=n, mode=mode,
+                     accum_steps=accum, grad_clip=0.7, val_data=val, val_every=5, metrics=dict(acc=acc),
+                     diverge_th=None, restore=False, progress=False, check_every=4)
+    lrs0 = sweep_lrs(1e-4, 0.5, n, mode)
+    losses, accs, vals = hand_loop(twin, twin_opt, data, [lrs0, lrs0 * 4.], accum, 0.7, val, acc, 5)
+    assert rec.lrs.tolist() == lrs0.tolist() and rec.lrs[-1] == 0.5
+    np.testing.assert_array_equal(rec.df['lr_1'], lrs0 * 4.)
+    np.testing.assert_array_equal(rec.losses, losses)            # bit for bit
+    np.testing.assert_array_equal(rec.df['acc'], accs)
+    assert sorted(vals) == [4, 9, 14, 19, 22]
+    val_col = rec.df['val_loss'].to_numpy()
+    np.testing.assert_array_equal(val_col[sorted(vals)], [vals[i] for i in sorted(vals)])
+    assert np.isnan(np.delete(val_col, sorted(vals))).all()
+    for a, b in zip(net.state_dict().values(), twin.state_dict().values()): assert torch.equal(a, b)
+    assert rec.meta['steps_trained'] == n and rec.meta['stop_reason'] == 'completed'
+
+
+def test_lrs_are_the_lrs_trained_with_and_ratios_kept():
+    net, _ = trained_setup()
+    seen = []
+    class LoggingSGD(torch.optim.SGD):
+        def step(self, closure=None):
+            seen.append([g['lr'] for g in self.param_groups])
+            return super().step(closure)
+    opt = LoggingSGD([dict(params=net.fc1.parameters(), lr=1e-3), dict(params=[p for n, p in net.named_parameters() if not n.startswith('fc1')], lr=3e-3)])
+    rec = range_test(net, opt, make_data(), F.cross_entropy, start_lr=1e-5, end_lr=1e-1, num_iter=20, diverge_th=None, progress=False)
+    assert np.array(seen).tolist() == np.c_[rec.lrs, rec.df['lr_1']].tolist()
+    np.testing.assert_allclose(rec.df['lr_1'] / rec.lrs, 3.)
+    assert rec.lrs[-1] == 0.1
+    assert [g['lr'] for g in opt.param_groups] == [1e-3, 3e-3]    # restored
+
+
+def test_same_lr_groups_get_no_extra_columns():
+    net, _ = trained_setup()
+    opt = torch.optim.SGD([dict(params=net.fc1.parameters()), dict(params=net.out.parameters())], lr=0.01)
+    rec = range_test(net, opt, make_data(), F.cross_entropy, num_iter=5, progress=False)
+    assert rec.df.columns.tolist() == ['iteration', 'lr', 'loss']
+
+
+@pytest.mark.parametrize('stop', ['nan', 'diverged'])
+def test_recording_does_not_depend_on_check_every(stop):
+    recs = {}
+    for k in (1, 3, 7, 64):
+        net, opt = trained_setup()
+        kw = dict(step=_nan_from(17)) if stop == 'nan' else dict(loss_fn=F.cross_entropy, start_lr=1e-4, end_lr=1e4)
+        recs[k] = range_test(net, opt, make_data(), num_iter=40, check_every=k, seed=1, progress=False, **kw)
+    for k in (3, 7, 64): assert recs[k].df.equals(recs[1].df), k
+    assert recs[1].meta['steps_trained'] == len(recs[1])
+    assert recs[64].meta['steps_trained'] == 40         # one block: all trained, the tail dropped
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.floats(0.01, 100.), st.sampled_from([math.nan, math.inf])), min_size=1, max_size=60),
+       st.integers(1, 20), st.sampled_from([None, 1.5, 4., 5.]))
+def test_stop_rule_is_block_size_independent(losses, block, th):
+    def stops(b):
+        rule = _StopRule(th)
+        for s in range(0, len(losses), b):
+            j, why = rule.first_stop(losses[s:s+b])
+            if j is not None: return s + j, why
+        return None, None
+    assert stops(block) == stops(1)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Batches, steps, options
+
+class HFStyle(torch.nn.Module):
+    "Computes its own loss when given labels, like a Hugging Face model."
+    def __init__(self):
+        super().__init__()
+        self.body = torch.nn.Linear(8, 3)
+    def forward(self, input_ids, labels=None):
+        logits = self.body(input_ids)
+        return SimpleNamespace(logits=logits, loss=None if labels is None else F.cross_entropy(logits, labels))
+
+
+def test_dict_batches_hugging_face_style():
+    torch.manual_seed(0)
+    model = HFStyle()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    data = [dict(input_ids=x, labels=y) for x, y in make_data()]
+    before = fingerprint(model, opt)
+    rec = range_test(model, opt, data, start_lr=1e-4, end_lr=1., num_iter=25, progress=False,
+                     metrics=dict(acc=lambda out, labels: (out.logits.argmax(1) == labels).float().mean()))
+    assert len(rec) == 25 and np.isfinite(rec.losses).all() and rec.meta['batch_size'] == 16
+    assert ((0 <= rec.df['acc']) & (rec.df['acc'] <= 1)).all()
+    assert_same(before, fingerprint(model, opt))
+
+
+def test_user_step_for_a_loss_inside_the_model():
+    class TwoHeads(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = torch.nn.Linear(8, 3), torch.nn.Linear(8, 1)
+        def forward(self, x): return self.a(x), self.b(x)
+    torch.manual_seed(0)
+    model = TwoHeads()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    def step(m, batch):
+        x, y = batch
+        logits, reg = m(x)
+        return F.cross_entropy(logits, y) + 0.1 * reg.pow(2).mean()
+    rec = range_test(model, opt, make_data(), step=step, start_lr=1e-3, end_lr=1., num_iter=30, diverge_th=None, progress=False)
+    assert len(rec) == 30 and rec.losses[-5:].mean() < rec.losses[:5].mean()   # it trained
+
+
+def test_data_is_reiterated_and_seed_makes_runs_repeatable():
+    torch.manual_seed(0)
+    ds = torch.utils.data.TensorDataset(*map(torch.cat, zip(*make_data(4))))
+    dl = torch.utils.data.DataLoader(ds, batch_size=16, shuffle=True)   # 4 batches per epoch, shuffled from torch's RNG
+    net, opt = trained_setup()
+    before = fingerprint(net, opt)
+    a = range_test(net, opt, dl, F.cross_entropy, num_iter=11, seed=5, progress=False)
+    b = range_test(net, opt, dl, F.cross_entropy, num_iter=11, seed=5, progress=False)
+    c = range_test(net, opt, dl, F.cross_entropy, num_iter=11, seed=6, progress=False)
+    assert len(a) == 11 and a.df.equals(b.df) and not a.df.equals(c.df)
+    assert a.meta['seed'] == 5
+    assert_same(before, fingerprint(net, opt))
+
+
+def test_bf16_autocast_on_cpu_runs_and_restores():
+    net, opt = trained_setup()
+    before = fingerprint(net, opt)
+    rec = range_test(net, opt, make_data(), F.cross_entropy, num_iter=10, amp='bf16', grad_clip=1., accum_steps=2, progress=False)
+    assert len(rec) == 10 and np.isfinite(rec.losses).all() and rec.meta['amp'] == 'bfloat16'
+    assert_same(before, fingerprint(net, opt))
+
+
+def test_progress_bar_shows_lr_and_loss_and_is_silent_when_off(capsys):
+    net, opt = trained_setup()
+    range_test(net, opt, make_data(), F.cross_entropy, num_iter=20, check_every=4)
+    err = capsys.readouterr().err
+    assert 'range test' in err and 'lr=' in err and 'loss=' in err and '20/20' in err
+    range_test(net, opt, make_data(), F.cross_entropy, num_iter=20, progress=False)
+    assert capsys.readouterr() == ('', '')
+
+
+def test_meta_is_complete_and_survives_a_save(tmp_path):
+    net, opt = trained_setup()
+    rec = range_test(net, opt, make_data(), F.cross_entropy, start_lr=1e-5, end_lr=1., num_iter=15, label='net',
+                     diverge_th=None, progress=False)
+    m = rec.meta
+    n_params = sum(p.numel() for p in {id(p): p for p in net.parameters()}.values())   # the tied weight once
+    assert (m['label'], m['model'], m['optimizer'], m['device'], m['n_params']) == ('net', 'Net', 'Adam', 'cpu', n_params)
+    assert m['param_groups'][0]['betas'] == [0.9, 0.98] and m['param_groups'][0]['lr'] == 1e-3
+    assert (m['start_lr'], m['end_lr'], m['num_iter'], m['mode'], m['stop_reason']) == (1e-5, 1., 15, 'exp', 'completed')
+    assert m['batch_size'] == 16 and m['check_every'] == CHECK_EVERY and m['diverge_th'] is None and m['restored'] is True
+    assert 'torch' in m and 'created_at' in m
+    back = Recording.load(rec.save(tmp_path / 'rt.parquet'))
+    assert back.meta == json.loads(json.dumps(m)) and back.df.equals(rec.df)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The benchmark script runs, and refuses a GPU run clearly where there is no GPU
+
+def test_benchmark_smoke():
+    r = subprocess.run([sys.executable, str(ROOT / 'bench' / 'range_test.py'), '--reps', '1', '--iters', '12', '--no-progress'],
+                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'range_test / bare loop' in r.stdout and 'range_test / torch-lr-finder' in r.stdout
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the refusal on machines without CUDA')
+def test_benchmark_refuses_cuda_without_a_gpu():
+    r = subprocess.run([sys.executable, str(ROOT / 'bench' / 'range_test.py'), '--device', 'cuda'],
+                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode != 0 and 'needs a CUDA GPU' in r.stderr
