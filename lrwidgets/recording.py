@@ -7,14 +7,14 @@ Docs: https://lrwidgets.github.io/lrwidgets/recording.html.md"""
 # %% auto #0
 __all__ = ['REQUIRED_COLUMNS', 'META_KEY', 'FORMAT_VERSION', 'RecordingError', 'env_meta', 'Recording', 'synthetic']
 
-# %% ../nbs/00_recording.ipynb #f2c0234d
+# %% ../nbs/00_recording.ipynb #07daa0b7
 import datetime, json, math, os, platform, sys, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq
 import lrwidgets
 
-# %% ../nbs/00_recording.ipynb #557fd89a
+# %% ../nbs/00_recording.ipynb #2c19e83c
 REQUIRED_COLUMNS = ('iteration', 'lr', 'loss')
 META_KEY = b'lrwidgets'  # key of our JSON in the Parquet file's key-value metadata
 FORMAT_VERSION = 1
@@ -22,33 +22,30 @@ FORMAT_VERSION = 1
 class RecordingError(ValueError):
     "A Recording, or the file it was read from, is not valid."
 
-# %% ../nbs/00_recording.ipynb #9d2ad8af
+# %% ../nbs/00_recording.ipynb #fc35d7e9
 def _fail(source, msg): raise RecordingError(f"{source}: {msg}" if source else msg)
 
 def _validated(df, source=None) -> pd.DataFrame:
-    "A clean copy of `df` (sorted dtypes, fresh index), or a `RecordingError` saying what is wrong."
+    "A clean copy of `df` (int64 iterations, float64 values, fresh index), or a `RecordingError` saying what is wrong."
     if not isinstance(df, pd.DataFrame): _fail(source, f"expected a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing: _fail(source, f"missing column(s) {missing}; a Recording needs {list(REQUIRED_COLUMNS)}")
-    df = df.reset_index(drop=True).copy()
-    for c in df.columns:
-        if c == 'iteration': continue
-        try: df[c] = df[c].astype('float64')
+    cols = {}
+    for c, s in df.items():  # checked as numpy arrays: cheap enough to run on every range test
+        try: cols[c] = np.array(s.to_numpy(), dtype='float64')
         except (TypeError, ValueError): _fail(source, f"column {c!r} is not numeric")
-    it = df['iteration'].to_numpy()
-    if len(it) and not (np.issubdtype(it.dtype, np.integer) or np.all(np.mod(it, 1) == 0)):
-        _fail(source, "column 'iteration' must hold whole numbers")
-    df['iteration'] = df['iteration'].astype('int64')
-    if np.any(np.diff(df['iteration'].to_numpy()) <= 0): _fail(source, "column 'iteration' must be strictly increasing")
-    lrs = df['lr'].to_numpy()
+    it, lrs = cols['iteration'], cols['lr']
+    if not np.all(np.mod(it, 1) == 0): _fail(source, "column 'iteration' must hold whole numbers")
+    cols['iteration'] = it.astype('int64')
+    if np.any(np.diff(it) <= 0): _fail(source, "column 'iteration' must be strictly increasing")
     if not np.all(np.isfinite(lrs) & (lrs > 0)): _fail(source, "column 'lr' must hold finite, positive learning rates")
     if np.any(np.diff(lrs) < 0):
         i = int(np.argmax(np.diff(lrs) < 0)) + 1
         _fail(source, f"lrs must never decrease, but row {i} has lr={lrs[i]:g} after lr={lrs[i-1]:g}")
     if len(lrs) > 1 and lrs[-1] <= lrs[0]: _fail(source, f"lrs do not increase (all rows have lr={lrs[0]:g}): not a range test")
-    return df
+    return pd.DataFrame(cols)
 
-# %% ../nbs/00_recording.ipynb #73f126f7
+# %% ../nbs/00_recording.ipynb #44285f3c
 def _jsonable(o):
     if isinstance(o, np.generic): return o.item()
     if isinstance(o, np.ndarray): return o.tolist()
@@ -61,7 +58,7 @@ def _json_meta(meta) -> dict:
     if not isinstance(meta, dict): raise TypeError(f"meta: expected a dict, got {type(meta).__name__}")
     return json.loads(json.dumps(meta, default=_jsonable))
 
-# %% ../nbs/00_recording.ipynb #b8bb0e56
+# %% ../nbs/00_recording.ipynb #623729bd
 def env_meta() -> dict:
     "Provenance of a recording made now: time, versions and machine."
     meta = dict(created_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
@@ -71,7 +68,7 @@ def env_meta() -> dict:
     if torch is not None: meta['torch'] = torch.__version__
     return meta
 
-# %% ../nbs/00_recording.ipynb #067f033c
+# %% ../nbs/00_recording.ipynb #d97cb3d6
 class Recording:
     "A range test's raw per-batch record: `df` (one row per iteration) plus JSON-able `meta`."
     def __init__(self,
@@ -102,7 +99,7 @@ class Recording:
         return (f"Recording({self.label!r}, {len(self)} iterations, lr {self.lrs[0]:.3g} → {self.lrs[-1]:.3g}, "
                 f"loss {self.losses[0]:.4g} → {self.losses[-1]:.4g}{stop})")
 
-# %% ../nbs/00_recording.ipynb #e6bba84c
+# %% ../nbs/00_recording.ipynb #420ff4bd
 def synthetic(n:int=100,           # iterations
               start_lr:float=1e-7, # first lr (exponential sweep)
               end_lr:float=10.,    # last lr
@@ -119,7 +116,7 @@ def synthetic(n:int=100,           # iterations
     return Recording.from_arrays(lrs, losses, meta=dict(env_meta(), source='synthetic', label=label, best_lr=best_lr,
                                                         noise=noise, seed=seed, start_lr=start_lr, end_lr=end_lr, num_iter=n, mode='exp'))
 
-# %% ../nbs/00_recording.ipynb #715ad504
+# %% ../nbs/00_recording.ipynb #4932b90f
 def _atomic_write(path, write):
     "Call `write(tmp_path)`, then move the temporary file onto `path`."
     path = Path(path)
@@ -131,7 +128,7 @@ def _atomic_write(path, write):
     finally:
         if os.path.exists(tmp): os.remove(tmp)
 
-# %% ../nbs/00_recording.ipynb #0f303ded
+# %% ../nbs/00_recording.ipynb #16dc665f
 def _save(self:Recording, path) -> Path:
     "Write to a Parquet file with `meta` in its metadata; returns the path."
     meta = json.dumps(dict(format_version=FORMAT_VERSION, meta=self.meta)).encode()
@@ -165,7 +162,7 @@ def _to_csv(self:Recording, path) -> Path:
 
 Recording.save, Recording.load, Recording.to_csv = _save, classmethod(_load), _to_csv
 
-# %% ../nbs/00_recording.ipynb #e2978826
+# %% ../nbs/00_recording.ipynb #1c1b8230
 def _floats(xs, what):
     try: return [float(x) for x in xs]
     except (TypeError, ValueError) as e: raise RecordingError(f"{what}: expected a sequence of numbers ({e})") from None

@@ -7,7 +7,7 @@ from a `BatchedBokehModel` are applied with `Document.apply_json_patch`, which i
 does with them, and we read back what BokehJS draws: the screen x of the smoothed curve's points must be linear
 in lr after the switch to a linear axis (log-spaced before), and the sources must hold the new data.
 """
-import base64, json, shutil
+import base64, json
 import numpy as np
 import pytest
 from bokeh.embed import file_html
@@ -17,8 +17,6 @@ from lrwidgets.analysis import analyze
 from lrwidgets.plots import range_test_data, range_test_figure, set_x_log, update_sources
 from lrwidgets.widgets import BatchedBokehModel
 
-CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
-playwright = pytest.importorskip('playwright.sync_api')
 
 
 def recorded_patches(bm, change):
@@ -54,7 +52,7 @@ JS_SX = """(ids) => {
 
 
 @pytest.mark.timeout(120)
-def test_data_and_axis_patches_redraw_in_bokehjs(tmp_path):
+def test_data_and_axis_patches_redraw_in_bokehjs(tmp_path, browser):
     rec = synthetic(300, seed=3)
     a = analyze(rec)
     layout, srcs = range_test_figure(range_test_data(rec, a))
@@ -72,22 +70,20 @@ def test_data_and_axis_patches_redraw_in_bokehjs(tmp_path):
     assert {e['kind'] for e in axis_patch[0]['events']} == {'ModelChanged'}
 
     errors = []
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox'])
-        page = browser.new_page()
-        page.on('pageerror', lambda e: errors.append(str(e)))
-        page.on('console', lambda m: errors.append(m.text) if m.type == 'error' else None)
-        page.goto((tmp_path / 'page.html').as_uri())
-        page.wait_for_function('() => window.Bokeh && Bokeh.index && [...Bokeh.index].length > 0', timeout=30_000)
-        page.wait_for_timeout(300)
-        before = page.evaluate(JS_SX, ids)
-        page.evaluate(JS_APPLY, list(data_patch))
-        page.wait_for_timeout(300)
-        after_data = page.evaluate(JS_SX, ids)
-        page.evaluate(JS_APPLY, list(axis_patch))
-        page.wait_for_timeout(300)
-        after_axis = page.evaluate(JS_SX, ids)
-        browser.close()
+    page = browser.new_page()
+    page.on('pageerror', lambda e: errors.append(str(e)))
+    page.on('console', lambda m: errors.append(m.text) if m.type == 'error' else None)
+    page.goto((tmp_path / 'page.html').as_uri())
+    page.wait_for_function('() => window.Bokeh && Bokeh.index && [...Bokeh.index].length > 0', timeout=30_000)
+    page.wait_for_timeout(300)
+    before = page.evaluate(JS_SX, ids)
+    page.evaluate(JS_APPLY, list(data_patch))
+    page.wait_for_timeout(300)
+    after_data = page.evaluate(JS_SX, ids)
+    page.evaluate(JS_APPLY, list(axis_patch))
+    page.wait_for_timeout(300)
+    after_axis = page.evaluate(JS_SX, ids)
+    page.close()
     assert errors == []
     n_new = len(srcs['smooth_0'].data['lr'])
     assert before['n'] == a.cut and after_data['n'] == n_new == len(rec)     # the new data arrived (no cut now)

@@ -14,11 +14,7 @@ from lrwidgets.recording import synthetic
 from lrwidgets.analysis import analyze, DEFAULT_WINDOW
 from lrwidgets.schedules import OneCycle, Cyclic
 
-CHROMIUM = os.environ.get('LRWIDGETS_CHROMIUM', '/usr/bin/chromium')
-ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--disable-extensions']
 SPE, EPOCHS = 50, 6
-
 NOTEBOOK = f"""\
 from lrwidgets.widgets import LRDashboard, load_bokehjs
 from lrwidgets.recording import synthetic
@@ -61,9 +57,7 @@ def shows(page, rec, window, kind='OneCycle'):
 
 
 @pytest.mark.timeout(300)
-def test_dashboard_in_voila(tmp_path):
-    from playwright.sync_api import sync_playwright
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} not found: install Debian's chromium (tools/test.sh does)"
+def test_dashboard_in_voila(tmp_path, browser):
     rec = synthetic(400, seed=11)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(NOTEBOOK)])
     nb.metadata['kernelspec'] = dict(name='python3', display_name='Python 3', language='python')
@@ -74,30 +68,28 @@ def test_dashboard_in_voila(tmp_path):
                               cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     errors = []
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=60_000)
-            page = browser.new_page(viewport={'width': 1280, 'height': 1400})
-            page.on('pageerror', lambda e: errors.append(str(e)))
-            for _ in range(240):                                           # wait for the server
-                if server.poll() is not None: raise RuntimeError('voila exited')
-                with socket.socket() as s:
-                    if s.connect_ex(('127.0.0.1', port)) == 0: break
-                time.sleep(0.5)
-            page.goto(f'http://127.0.0.1:{port}/', timeout=120_000)
-            page.locator('.noUi-handle').first.wait_for(timeout=120_000)
-            wait_until(lambda: shows(page, rec, DEFAULT_WINDOW), 'the first analysis and its 1cycle preview')
+        page = browser.new_page(viewport={'width': 1280, 'height': 1400})
+        page.on('pageerror', lambda e: errors.append(str(e)))
+        for _ in range(240):                                           # wait for the server
+            if server.poll() is not None: raise RuntimeError('voila exited')
+            with socket.socket() as s:
+                if s.connect_ex(('127.0.0.1', port)) == 0: break
+            time.sleep(0.5)
+        page.goto(f'http://127.0.0.1:{port}/', timeout=120_000)
+        page.locator('.noUi-handle').first.wait_for(timeout=120_000)
+        wait_until(lambda: shows(page, rec, DEFAULT_WINDOW), 'the first analysis and its 1cycle preview')
 
-            handle = page.locator('.widget-slider', has_text='smoothing window').locator('.noUi-handle')
-            handle.focus()
-            for _ in range(10): page.keyboard.press('ArrowRight')
-            wait_until(lambda: shows(page, rec, DEFAULT_WINDOW + 10), 'the new window in the explorer and the preview')
+        handle = page.locator('.widget-slider', has_text='smoothing window').locator('.noUi-handle')
+        handle.focus()
+        for _ in range(10): page.keyboard.press('ArrowRight')
+        wait_until(lambda: shows(page, rec, DEFAULT_WINDOW + 10), 'the new window in the explorer and the preview')
 
-            page.locator('.widget-dropdown', has_text='schedule').locator('select').select_option('Cyclic')
-            wait_until(lambda: shows(page, rec, DEFAULT_WINDOW + 10, 'Cyclic'), 'the CLR preview of the same suggestion')
-            text = page.evaluate("[...document.querySelectorAll('.widget-html-content')].map(e => e.innerText).join('\\n')")
-            assert 'CyclicLR(optimizer, base_lr=' in text
-            page.screenshot(path=str(tmp_path/'dashboard.png'), full_page=True)
-            browser.close()
+        page.locator('.widget-dropdown', has_text='schedule').locator('select').select_option('Cyclic')
+        wait_until(lambda: shows(page, rec, DEFAULT_WINDOW + 10, 'Cyclic'), 'the CLR preview of the same suggestion')
+        text = page.evaluate("[...document.querySelectorAll('.widget-html-content')].map(e => e.innerText).join('\\n')")
+        assert 'CyclicLR(optimizer, base_lr=' in text
+        page.screenshot(path=str(tmp_path/'dashboard.png'), full_page=True)
+        page.close()
     except Exception as e:
         log.flush(); log.seek(0)
         raise AssertionError(f"{e}\n--- voila log ---\n{log.read()[-3000:]}") from e
