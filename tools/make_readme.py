@@ -24,7 +24,7 @@ def readme_text(nb_path=ROOT/'nbs'/'index.ipynb') -> str:
             parts.append(re.sub(r'\]\((images/)', r'](nbs/\1', src))  # images live beside the notebook
             continue
         if cell['cell_type'] != 'code' or re.search(r'^#\|\s*hide\b', src, re.M): continue
-        code = '\n'.join(l for l in src.splitlines() if not l.startswith('#|')).strip()
+        code = '\n'.join(l for l in src.splitlines() if not l.startswith(('#|', '# NBVAL_'))).strip()
         if code: parts.append(f"```python\n{code}\n```")
         for out in cell.get('outputs', []):
             text = _text_output(out)
