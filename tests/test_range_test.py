@@ -154,7 +154,7 @@ BAD = {  # name: (kwargs or fn(net, opt) -> kwargs, exception, message)
     'val_every 0': (dict(val_every=0), ValueError, "val_every: expected an integer >= 1"),
     'seed': (dict(seed=-1), ValueError, "seed: expected an integer >= 0"),
     'label': (dict(label=3), TypeError, "label: expected a string"),
-    'process_group': (dict(process_group=object()), NotImplementedError, "process_group: distributed range tests are not implemented"),
+    'process_group': (dict(process_group=object()), TypeError, "process_group: expected a torch.distributed ProcessGroup, got object"),
 }
 
 
@@ -451,6 +451,7 @@ def test_meta_is_complete_and_survives_a_save(tmp_path):
     assert (m['start_lr'], m['end_lr'], m['num_iter'], m['mode'], m['stop_reason']) == (1e-5, 1., 15, 'exp', 'completed')
     assert m['batch_size'] == 16 and m['check_every'] == CHECK_EVERY and m['diverge_th'] is None and m['restored'] is True
     assert 'torch' in m and 'created_at' in m
+    assert (m['world_size'], m['backend'], m['ddp']) == (1, None, False)   # one process
     back = Recording.load(rec.save(tmp_path / 'rt.parquet'))
     assert back.meta == json.loads(json.dumps(m)) and back.df.equals(rec.df)
 
