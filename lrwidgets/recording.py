@@ -7,14 +7,14 @@ Docs: https://lrwidgets.github.io/lrwidgets/recording.html.md"""
 # %% auto #0
 __all__ = ['REQUIRED_COLUMNS', 'META_KEY', 'FORMAT_VERSION', 'RecordingError', 'env_meta', 'Recording', 'synthetic']
 
-# %% ../nbs/00_recording.ipynb #07daa0b7
+# %% ../nbs/00_recording.ipynb #dbcb6a44
 import datetime, json, math, os, platform, sys, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq
 import lrwidgets
 
-# %% ../nbs/00_recording.ipynb #2c19e83c
+# %% ../nbs/00_recording.ipynb #62200ca1
 REQUIRED_COLUMNS = ('iteration', 'lr', 'loss')
 META_KEY = b'lrwidgets'  # key of our JSON in the Parquet file's key-value metadata
 FORMAT_VERSION = 1
@@ -22,7 +22,7 @@ FORMAT_VERSION = 1
 class RecordingError(ValueError):
     "A Recording, or the file it was read from, is not valid."
 
-# %% ../nbs/00_recording.ipynb #fc35d7e9
+# %% ../nbs/00_recording.ipynb #d07a0b09
 def _fail(source, msg): raise RecordingError(f"{source}: {msg}" if source else msg)
 
 def _validated(df, source=None) -> pd.DataFrame:
@@ -45,7 +45,7 @@ def _validated(df, source=None) -> pd.DataFrame:
     if len(lrs) > 1 and lrs[-1] <= lrs[0]: _fail(source, f"lrs do not increase (all rows have lr={lrs[0]:g}): not a range test")
     return pd.DataFrame(cols)
 
-# %% ../nbs/00_recording.ipynb #44285f3c
+# %% ../nbs/00_recording.ipynb #62c41d60
 def _jsonable(o):
     if isinstance(o, np.generic): return o.item()
     if isinstance(o, np.ndarray): return o.tolist()
@@ -58,7 +58,7 @@ def _json_meta(meta) -> dict:
     if not isinstance(meta, dict): raise TypeError(f"meta: expected a dict, got {type(meta).__name__}")
     return json.loads(json.dumps(meta, default=_jsonable))
 
-# %% ../nbs/00_recording.ipynb #623729bd
+# %% ../nbs/00_recording.ipynb #d4e81eef
 def env_meta() -> dict:
     "Provenance of a recording made now: time, versions and machine."
     meta = dict(created_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
@@ -68,7 +68,7 @@ def env_meta() -> dict:
     if torch is not None: meta['torch'] = torch.__version__
     return meta
 
-# %% ../nbs/00_recording.ipynb #d97cb3d6
+# %% ../nbs/00_recording.ipynb #f2c5d871
 class Recording:
     "A range test's raw per-batch record: `df` (one row per iteration) plus JSON-able `meta`."
     def __init__(self,
@@ -99,7 +99,7 @@ class Recording:
         return (f"Recording({self.label!r}, {len(self)} iterations, lr {self.lrs[0]:.3g} → {self.lrs[-1]:.3g}, "
                 f"loss {self.losses[0]:.4g} → {self.losses[-1]:.4g}{stop})")
 
-# %% ../nbs/00_recording.ipynb #420ff4bd
+# %% ../nbs/00_recording.ipynb #d69333e6
 def synthetic(n:int=100,           # iterations
               start_lr:float=1e-7, # first lr (exponential sweep)
               end_lr:float=10.,    # last lr
@@ -116,7 +116,7 @@ def synthetic(n:int=100,           # iterations
     return Recording.from_arrays(lrs, losses, meta=dict(env_meta(), source='synthetic', label=label, best_lr=best_lr,
                                                         noise=noise, seed=seed, start_lr=start_lr, end_lr=end_lr, num_iter=n, mode='exp'))
 
-# %% ../nbs/00_recording.ipynb #4932b90f
+# %% ../nbs/00_recording.ipynb #78898fcb
 def _atomic_write(path, write):
     "Call `write(tmp_path)`, then move the temporary file onto `path`."
     path = Path(path)
@@ -128,7 +128,7 @@ def _atomic_write(path, write):
     finally:
         if os.path.exists(tmp): os.remove(tmp)
 
-# %% ../nbs/00_recording.ipynb #16dc665f
+# %% ../nbs/00_recording.ipynb #e4c343b3
 def _save(self:Recording, path) -> Path:
     "Write to a Parquet file with `meta` in its metadata; returns the path."
     meta = json.dumps(dict(format_version=FORMAT_VERSION, meta=self.meta)).encode()
@@ -162,7 +162,7 @@ def _to_csv(self:Recording, path) -> Path:
 
 Recording.save, Recording.load, Recording.to_csv = _save, classmethod(_load), _to_csv
 
-# %% ../nbs/00_recording.ipynb #1c1b8230
+# %% ../nbs/00_recording.ipynb #f1f88423
 def _floats(xs, what):
     try: return [float(x) for x in xs]
     except (TypeError, ValueError) as e: raise RecordingError(f"{what}: expected a sequence of numbers ({e})") from None
@@ -178,25 +178,17 @@ def _get(obj, key, what):
     if hasattr(obj, key): return getattr(obj, key)
     raise RecordingError(f"{what}: expected an object or dict with {key!r}, got {type(obj).__name__}")
 
-@classmethod
-def _from_fastai(cls, recorder, label=None) -> Recording:
-    "From fastai's `learn.recorder` after `learn.lr_find()` (or the Learner itself)."
-    recorder = getattr(recorder, 'recorder', recorder)
-    return _imported(_get(recorder, 'lrs', 'from_fastai'), _get(recorder, 'losses', 'from_fastai'),
-                     'fastai', 'ema beta=0.98, debiased', label)
+def _importer(source, holder, lr_key, loss_key, smoothing, doc):
+    "A `Recording` classmethod reading `lr_key`/`loss_key` from a tool's result (or the object `holder` names on it)."
+    def from_tool(cls, result, label=None) -> Recording:
+        result, what = getattr(result, holder, result), f"from_{source.replace('-', '_')}"
+        return _imported(_get(result, lr_key, what), _get(result, loss_key, what), source, smoothing, label)
+    from_tool.__doc__ = doc
+    return classmethod(from_tool)
 
-@classmethod
-def _from_torch_lr_finder(cls, history, label=None) -> Recording:
-    "From torch-lr-finder's `lr_finder.history` (a dict with 'lr' and 'loss'), or the LRFinder itself."
-    history = getattr(history, 'history', history)
-    return _imported(_get(history, 'lr', 'from_torch_lr_finder'), _get(history, 'loss', 'from_torch_lr_finder'),
-                     'torch-lr-finder', 'ema factor=0.05', label)
-
-@classmethod
-def _from_lightning(cls, results, label=None) -> Recording:
-    "From Lightning's `lr_finder.results` (a dict with 'lr' and 'loss'), or the finder itself."
-    results = getattr(results, 'results', results)
-    return _imported(_get(results, 'lr', 'from_lightning'), _get(results, 'loss', 'from_lightning'),
-                     'lightning', 'ema beta=0.98, debiased one step off', label)
-
-Recording.from_fastai, Recording.from_torch_lr_finder, Recording.from_lightning = _from_fastai, _from_torch_lr_finder, _from_lightning
+Recording.from_fastai = _importer('fastai', 'recorder', 'lrs', 'losses', 'ema beta=0.98, debiased',
+    "From fastai's `learn.recorder` after `learn.lr_find()` (or the Learner itself).")
+Recording.from_torch_lr_finder = _importer('torch-lr-finder', 'history', 'lr', 'loss', 'ema factor=0.05',
+    "From torch-lr-finder's `lr_finder.history` (a dict with 'lr' and 'loss'), or the LRFinder itself.")
+Recording.from_lightning = _importer('lightning', 'results', 'lr', 'loss', 'ema beta=0.98, debiased one step off',
+    "From Lightning's `lr_finder.results` (a dict with 'lr' and 'loss'), or the finder itself.")
