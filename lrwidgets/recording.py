@@ -7,14 +7,14 @@ Docs: https://lrwidgets.github.io/lrwidgets/recording.html.md"""
 # %% auto #0
 __all__ = ['REQUIRED_COLUMNS', 'META_KEY', 'FORMAT_VERSION', 'RecordingError', 'env_meta', 'Recording', 'synthetic']
 
-# %% ../nbs/00_recording.ipynb #dbcb6a44
+# %% ../nbs/00_recording.ipynb #004abb1c
 import datetime, json, math, os, platform, sys, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq
 import lrwidgets
 
-# %% ../nbs/00_recording.ipynb #62200ca1
+# %% ../nbs/00_recording.ipynb #d54b9137
 REQUIRED_COLUMNS = ('iteration', 'lr', 'loss')
 META_KEY = b'lrwidgets'  # key of our JSON in the Parquet file's key-value metadata
 FORMAT_VERSION = 1
@@ -22,7 +22,7 @@ FORMAT_VERSION = 1
 class RecordingError(ValueError):
     "A Recording, or the file it was read from, is not valid."
 
-# %% ../nbs/00_recording.ipynb #d07a0b09
+# %% ../nbs/00_recording.ipynb #912914ed
 def _fail(source, msg): raise RecordingError(f"{source}: {msg}" if source else msg)
 
 def _validated(df, source=None) -> pd.DataFrame:
@@ -45,7 +45,7 @@ def _validated(df, source=None) -> pd.DataFrame:
     if len(lrs) > 1 and lrs[-1] <= lrs[0]: _fail(source, f"lrs do not increase (all rows have lr={lrs[0]:g}): not a range test")
     return pd.DataFrame(cols)
 
-# %% ../nbs/00_recording.ipynb #62c41d60
+# %% ../nbs/00_recording.ipynb #8c666966
 def _jsonable(o):
     if isinstance(o, np.generic): return o.item()
     if isinstance(o, np.ndarray): return o.tolist()
@@ -58,7 +58,7 @@ def _json_meta(meta) -> dict:
     if not isinstance(meta, dict): raise TypeError(f"meta: expected a dict, got {type(meta).__name__}")
     return json.loads(json.dumps(meta, default=_jsonable))
 
-# %% ../nbs/00_recording.ipynb #d4e81eef
+# %% ../nbs/00_recording.ipynb #4414f130
 def env_meta() -> dict:
     "Provenance of a recording made now: time, versions and machine."
     meta = dict(created_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
@@ -68,7 +68,7 @@ def env_meta() -> dict:
     if torch is not None: meta['torch'] = torch.__version__
     return meta
 
-# %% ../nbs/00_recording.ipynb #f2c5d871
+# %% ../nbs/00_recording.ipynb #b4854726
 class Recording:
     "A range test's raw per-batch record: `df` (one row per iteration) plus JSON-able `meta`."
     def __init__(self,
@@ -99,7 +99,7 @@ class Recording:
         return (f"Recording({self.label!r}, {len(self)} iterations, lr {self.lrs[0]:.3g} → {self.lrs[-1]:.3g}, "
                 f"loss {self.losses[0]:.4g} → {self.losses[-1]:.4g}{stop})")
 
-# %% ../nbs/00_recording.ipynb #d69333e6
+# %% ../nbs/00_recording.ipynb #d5a1dbc7
 def synthetic(n:int=100,           # iterations
               start_lr:float=1e-7, # first lr (exponential sweep)
               end_lr:float=10.,    # last lr
@@ -116,7 +116,7 @@ def synthetic(n:int=100,           # iterations
     return Recording.from_arrays(lrs, losses, meta=dict(env_meta(), source='synthetic', label=label, best_lr=best_lr,
                                                         noise=noise, seed=seed, start_lr=start_lr, end_lr=end_lr, num_iter=n, mode='exp'))
 
-# %% ../nbs/00_recording.ipynb #78898fcb
+# %% ../nbs/00_recording.ipynb #e64481f8
 def _atomic_write(path, write):
     "Call `write(tmp_path)`, then move the temporary file onto `path`."
     path = Path(path)
@@ -128,7 +128,7 @@ def _atomic_write(path, write):
     finally:
         if os.path.exists(tmp): os.remove(tmp)
 
-# %% ../nbs/00_recording.ipynb #e4c343b3
+# %% ../nbs/00_recording.ipynb #fbccf274
 def _save(self:Recording, path) -> Path:
     "Write to a Parquet file with `meta` in its metadata; returns the path."
     meta = json.dumps(dict(format_version=FORMAT_VERSION, meta=self.meta)).encode()
@@ -162,7 +162,7 @@ def _to_csv(self:Recording, path) -> Path:
 
 Recording.save, Recording.load, Recording.to_csv = _save, classmethod(_load), _to_csv
 
-# %% ../nbs/00_recording.ipynb #f1f88423
+# %% ../nbs/00_recording.ipynb #646a4ba9
 def _floats(xs, what):
     try: return [float(x) for x in xs]
     except (TypeError, ValueError) as e: raise RecordingError(f"{what}: expected a sequence of numbers ({e})") from None
@@ -180,10 +180,11 @@ def _get(obj, key, what):
 
 def _importer(source, holder, lr_key, loss_key, smoothing, doc):
     "A `Recording` classmethod reading `lr_key`/`loss_key` from a tool's result (or the object `holder` names on it)."
+    name = f"from_{source.replace('-', '_')}"
     def from_tool(cls, result, label=None) -> Recording:
-        result, what = getattr(result, holder, result), f"from_{source.replace('-', '_')}"
-        return _imported(_get(result, lr_key, what), _get(result, loss_key, what), source, smoothing, label)
-    from_tool.__doc__ = doc
+        result = getattr(result, holder, result)
+        return _imported(_get(result, lr_key, name), _get(result, loss_key, name), source, smoothing, label)
+    from_tool.__name__, from_tool.__qualname__, from_tool.__doc__ = name, f"Recording.{name}", doc
     return classmethod(from_tool)
 
 Recording.from_fastai = _importer('fastai', 'recorder', 'lrs', 'losses', 'ema beta=0.98, debiased',
