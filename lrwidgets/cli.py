@@ -10,7 +10,7 @@ __all__ = ['DATASETS', 'MODELS', 'OPTIMIZERS', 'MODES', 'SETTINGS', 'DEFAULT_CON
            'experiment', 'run_experiment', 'suggestions', 'suggestion_table', 'lrwidgets_run', 'lrwidgets_report',
            'lrwidgets_suggest', 'main', 'shipped_run']
 
-# %% ../nbs/05_cli.ipynb #88bb6ee5
+# %% ../nbs/05_cli.ipynb #f449448a
 import configparser, json as jsonlib, math, sys
 from pathlib import Path
 import numpy as np
@@ -18,7 +18,7 @@ from fastcore.script import call_parse, anno_parser, Config, bool_arg
 import lrwidgets
 from .recording import Recording, RecordingError
 
-# %% ../nbs/05_cli.ipynb #3705bca5
+# %% ../nbs/05_cli.ipynb #567d3be4
 DATASETS = ('digits', 'wine', 'breast_cancer')  # classification sets bundled with scikit-learn: nothing is downloaded
 MODELS, OPTIMIZERS, MODES = ('mlp', 'cnn'), ('sgd', 'adamw'), ('exp', 'linear')
 
@@ -50,7 +50,7 @@ class ConfigError(ValueError):
 class UsageError(ValueError):
     "The command line itself is wrong, e.g. an option's value (exit code 2)."
 
-# %% ../nbs/05_cli.ipynb #b0a86021
+# %% ../nbs/05_cli.ipynb #19aa93af
 def _checked(key, value, source):
     "`value` (a string, or a typed override) converted to `key`'s type and checked, or a `ConfigError`."
     typ, _, meaning = SETTINGS[key]
@@ -97,7 +97,7 @@ def read_config(path=None,  # an ini file; None: ./settings.ini if present, else
         raise ConfigError(f"{source}: model = cnn needs images; dataset {typed['dataset']!r} is tabular (use mlp)")
     return typed
 
-# %% ../nbs/05_cli.ipynb #da58da50
+# %% ../nbs/05_cli.ipynb #139bd160
 def load_dataset(name:str='digits', # one of `DATASETS`
                  seed:int=0):        # seed of the train/validation split
     "`(x_train, y_train, x_valid, y_valid)` as float32/int64 tensors from a dataset bundled with scikit-learn."
@@ -113,7 +113,7 @@ def load_dataset(name:str='digits', # one of `DATASETS`
     tr, va = idx[n_valid:], idx[:n_valid]
     return t(x[tr], torch.float32), t(y[tr], torch.int64), t(x[va], torch.float32), t(y[va], torch.int64)
 
-# %% ../nbs/05_cli.ipynb #e3d341c7
+# %% ../nbs/05_cli.ipynb #641cce04
 def make_model(kind:str, # 'mlp' or 'cnn'
                n_in:int, # input features (64 for digits)
                n_out:int,# classes
@@ -137,7 +137,7 @@ def make_optimizer(name:str, params, lr:float, momentum:float=0.9, weight_decay:
     if name == 'adamw': return torch.optim.AdamW(params, lr=lr, betas=(momentum, 0.999), weight_decay=weight_decay)
     raise ValueError(f"optimizer: expected one of {OPTIMIZERS}, got {name!r}")
 
-# %% ../nbs/05_cli.ipynb #11de2b0c
+# %% ../nbs/05_cli.ipynb #ae7860ce
 def check_device(device:str) -> str:
     "`device` if torch can use it here, else a `ConfigError` saying why."
     import torch
@@ -162,7 +162,7 @@ def experiment(cfg:dict):
                         generator=torch.Generator().manual_seed(cfg['seed']))
     return model, opt, loader, torch.nn.functional.cross_entropy
 
-# %% ../nbs/05_cli.ipynb #6a564c43
+# %% ../nbs/05_cli.ipynb #61abf76e
 def run_experiment(cfg:dict, progress:bool=True) -> Recording:
     "Range test of the experiment `cfg` (from `read_config`); the settings are kept in `meta['experiment']`."
     from lrwidgets.range_test import range_test
@@ -174,7 +174,7 @@ def run_experiment(cfg:dict, progress:bool=True) -> Recording:
                     total_steps=cfg['epochs'] * len(loader), steps_per_epoch=len(loader))
     return rec
 
-# %% ../nbs/05_cli.ipynb #954b5c86
+# %% ../nbs/05_cli.ipynb #59878116
 def _fmt(x): return '-' if x is None else f"{x:.3g}"
 
 def suggestions(rec, rules=None, **kw) -> dict:
@@ -194,7 +194,7 @@ def suggestion_table(sugs:dict) -> str:
 def _sug_json(s) -> dict:
     return dict(rule=s.rule, lr=s.lr, lower=s.lower, upper=s.upper, index=s.index, reason=s.reason)
 
-# %% ../nbs/05_cli.ipynb #765ff75a
+# %% ../nbs/05_cli.ipynb #a2e18b57
 def _out_paths(out) -> tuple:
     "`<out>.parquet`, `<out>.html` (a given .parquet/.html suffix is dropped first)."
     out = Path(out)
@@ -227,7 +227,7 @@ def lrwidgets_run(config:str=None,    # experiment ini file (default: ./settings
     print(f"wrote {pq_path} and {html_path}")
     return rec
 
-# %% ../nbs/05_cli.ipynb #70e95cff
+# %% ../nbs/05_cli.ipynb #79d32701
 @call_parse
 def lrwidgets_report(path:str,      # a saved Recording (.parquet)
                      Out:str=None): # the HTML file to write (default: next to `path`, with .html)
@@ -239,7 +239,7 @@ def lrwidgets_report(path:str,      # a saved Recording (.parquet)
     print(f"wrote {dest}")
     return dest
 
-# %% ../nbs/05_cli.ipynb #04db02f6
+# %% ../nbs/05_cli.ipynb #60959e3a
 def _threshold(s):
     "`--diverge-th` as a number, or None for 'off'."
     if s is None: return 'default'
@@ -267,7 +267,7 @@ def lrwidgets_suggest(path:str,            # a saved Recording (.parquet)
     print(jsonlib.dumps({r: _sug_json(s) for r, s in sugs.items()}, indent=1) if json else suggestion_table(sugs))
     return sugs
 
-# %% ../nbs/05_cli.ipynb #c2c12976
+# %% ../nbs/05_cli.ipynb #2eed3cc7
 COMMANDS = dict(run=lrwidgets_run, report=lrwidgets_report, suggest=lrwidgets_suggest)
 USAGE = f"""usage: lrwidgets {{run,report,suggest}} ... (lrwidgets {lrwidgets.__version__})
 
@@ -297,7 +297,7 @@ def main(argv:list=None) -> int:
     except Exception as e: print(f"lrwidgets {name}: failed: {type(e).__name__}: {e}", file=sys.stderr); return 1
     return 0
 
-# %% ../nbs/05_cli.ipynb #9c6591d2
+# %% ../nbs/05_cli.ipynb #fa3d7817
 SHIPPED_RUN = Path(lrwidgets.__file__).parent/'data'/'digits_mlp.parquet'
 
 def shipped_run() -> Recording:

@@ -9,7 +9,7 @@ Docs: https://lrwidgets.github.io/lrwidgets/plots.html.md"""
 __all__ = ['MAX_EPOCH_MARKS', 'Buckets', 'downsample', 'run_color', 'range_test_data', 'range_test_figure', 'set_x_log',
            'update_sources', 'load_bokehjs', 'schedule_data', 'schedule_figure']
 
-# %% ../nbs/04a_plots.ipynb #ca66d20e
+# %% ../nbs/04a_plots.ipynb #a4772b98
 import re, weakref
 import numpy as np
 from bokeh.layouts import column
@@ -18,7 +18,7 @@ from bokeh.models import (BasicTicker, BasicTickFormatter, ColumnDataSource, Dat
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
-# %% ../nbs/04a_plots.ipynb #b2eff0be
+# %% ../nbs/04a_plots.ipynb #58974e74
 def _sorted_unique(i) -> np.ndarray:
     "Sorted distinct values of the int array `i` (a sort and a mask: faster than `np.unique` for these sizes)."
     i = np.sort(i)
@@ -68,7 +68,7 @@ def downsample(x,             # non-decreasing x values (e.g. `np.log(lrs)` for 
     if len(x) <= n: return np.arange(len(x))
     return _sorted_unique(np.r_[0, len(x) - 1, Buckets(x, (n - 2) // 2).extremes(y)])
 
-# %% ../nbs/04a_plots.ipynb #c716bca6
+# %% ../nbs/04a_plots.ipynb #f283be67
 _NOT_EXTRA = re.compile(r'iteration|lr|loss|momentum|lr_\d+')
 _empty = lambda: np.empty(0)
 
@@ -131,7 +131,7 @@ def _marker(rec, a) -> dict:
     return dict(lr=np.array([s.lr]), iteration=rec.df['iteration'].to_numpy()[[j]],
                 loss=np.asarray(a.smoothed, 'float64')[[j]], slope=np.asarray(a.slope, 'float64')[[j]])
 
-# %% ../nbs/04a_plots.ipynb #bf3945e9
+# %% ../nbs/04a_plots.ipynb #621640c3
 def range_test_data(recs,                 # a Recording or a list of them
                     analyses,             # their `analysis.analyze` results (same order); `None` for a failed one
                     max_points:int=2000,  # at most about this many points drawn per curve
@@ -154,7 +154,7 @@ def range_test_data(recs,                 # a Recording or a list of them
     data['suggestion'] = dict(lr=np.array([suggestion.lr] if suggestion is not None and ok(suggestion.lr) else []))
     return data
 
-# %% ../nbs/04a_plots.ipynb #2e43b23e
+# %% ../nbs/04a_plots.ipynb #9d605a74
 _TIPS = [('lr', '@lr{0.000e}'), ('iteration', '@iteration')]
 
 def _panel(title, ylabel, x_range, x_log, width, height, y_range=None):
@@ -206,7 +206,7 @@ def range_test_figure(data:dict,           # from `range_test_data`
         panels.append(p)
     return column(*panels), srcs
 
-# %% ../nbs/04a_plots.ipynb #bd538987
+# %% ../nbs/04a_plots.ipynb #e217aec3
 def set_x_log(layout,      # a layout from `range_test_figure` or `schedule_figure`
               log:bool):   # log x axis (else linear)
     "Switch every panel of `layout` to a log or linear x axis."
@@ -215,7 +215,7 @@ def set_x_log(layout,      # a layout from `range_test_figure` or `schedule_figu
         for ax in p.below:
             ax.ticker, ax.formatter = (LogTicker(), LogTickFormatter()) if log else (BasicTicker(), BasicTickFormatter())
 
-# %% ../nbs/04a_plots.ipynb #73dcb7ba
+# %% ../nbs/04a_plots.ipynb #5164ad99
 def update_sources(sources:dict,  # name -> ColumnDataSource, from a figure function
                    data:dict      # name -> new columns, from the matching data function
                   ) -> list:
@@ -228,14 +228,14 @@ def update_sources(sources:dict,  # name -> ColumnDataSource, from a figure func
             changed.append(k)
     return changed
 
-# %% ../nbs/04a_plots.ipynb #d887491d
+# %% ../nbs/04a_plots.ipynb #e4d3bd3f
 def load_bokehjs(inline:bool=True):  # inline the installed BokehJS (offline); False: bokeh's CDN
     "Load BokehJS into this notebook's page, which jupyter_bokeh's widgets draw with; once per notebook."
     from bokeh.io import output_notebook
     from bokeh.resources import CDN, INLINE
     output_notebook(INLINE if inline else CDN, hide_banner=True)
 
-# %% ../nbs/04a_plots.ipynb #cc4fad84
+# %% ../nbs/04a_plots.ipynb #c0776e5d
 MAX_EPOCH_MARKS = 200
 
 def schedule_data(schedule,                  # an `lrwidgets.schedules` schedule

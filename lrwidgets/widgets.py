@@ -7,7 +7,7 @@ Docs: https://lrwidgets.github.io/lrwidgets/widgets.html.md"""
 # %% auto #0
 __all__ = ['KINDS', 'BatchedBokehModel', 'RangeTestExplorer', 'SchedulePreviewer', 'LRDashboard']
 
-# %% ../nbs/04b_widgets.ipynb #c139d5d2
+# %% ../nbs/04b_widgets.ipynb #b2e91b32
 import html, json, math, warnings
 from contextlib import contextmanager
 import numpy as np
@@ -20,7 +20,7 @@ from .analysis import analyze, suggest, RULES, DEFAULT_RULE, DEFAULT_WINDOW, DEF
 from .schedules import OneCycle, Cyclic, CosineAnnealing, CosineWarmRestarts, Exponential, Step
 from .plots import load_bokehjs, range_test_data, range_test_figure, schedule_data, schedule_figure, set_x_log, update_sources
 
-# %% ../nbs/04b_widgets.ipynb #448a4626
+# %% ../nbs/04b_widgets.ipynb #1572abed
 def _message(text:str) -> str:
     "HTML of a warning box saying `text`."
     return ('<div style="padding:.6em 1em;border:1px solid #d9a0a0;background:#fff5f5;color:#7a1f1f;'
@@ -57,7 +57,7 @@ def _recordings(recs) -> list:
     if not recs or bad: raise TypeError(f"recs: expected a Recording or a non-empty list of them, got {bad or 'an empty list'}")
     return recs
 
-# %% ../nbs/04b_widgets.ipynb #416934dd
+# %% ../nbs/04b_widgets.ipynb #cf730652
 class BatchedBokehModel(BokehModel):
     "A `jupyter_bokeh.BokehModel` whose document changes inside `with m.batch():` go to the browser as one patch."
     def __init__(self, model, **kwargs):
@@ -85,7 +85,7 @@ class BatchedBokehModel(BokehModel):
             self.send({'msg': 'patch', 'payload': json.dumps(buffer.ref)})
             self.send({'msg': 'patch'}, [buffer.to_bytes()])
 
-# %% ../nbs/04b_widgets.ipynb #d016d24b
+# %% ../nbs/04b_widgets.ipynb #06969382
 class RangeTestExplorer(W.VBox):
     "Controls over one or several recorded range tests; the plot, `.suggestion` and the readout follow them."
     value = traitlets.Any(None, help="the current Suggestion (None while there is none)")
@@ -148,7 +148,7 @@ class RangeTestExplorer(W.VBox):
     @property
     def suggestion(self): return self.value
 
-# %% ../nbs/04b_widgets.ipynb #d25e171a
+# %% ../nbs/04b_widgets.ipynb #cff75b28
 def _analyze(self:RangeTestExplorer):
     "Analyses per run (None where it failed), the (combined) suggestion, and the problems to tell."
     s, analyses, problems = self.settings, [], []
@@ -230,7 +230,7 @@ RangeTestExplorer._analyze, RangeTestExplorer._code_lines, RangeTestExplorer._re
 RangeTestExplorer._show, RangeTestExplorer._on_change, RangeTestExplorer._on_x_axis = _show, _on_change, _on_x_axis
 RangeTestExplorer._sync_skips = _sync_skips
 
-# %% ../nbs/04b_widgets.ipynb #9e05b84f
+# %% ../nbs/04b_widgets.ipynb #0291beb3
 _LR = dict(base=10, min=-8, max=1, step=0.001, readout_format='.3e')  # lr sliders: steps of 0.001 decade (0.23%)
 _KINDS = {  # kind: (schedule class, {argument: control})
     'OneCycle': (OneCycle, dict(max_lr='max_lr', pct_start='pct_start', anneal_strategy='anneal_strategy', div_factor='div_factor',
@@ -327,7 +327,7 @@ class SchedulePreviewer(W.VBox):
         if self.schedule is None: raise ValueError(f"the previewer's controls give no valid schedule: {self.message_text}")
         return self.schedule.to_torch(optimizer)
 
-# %% ../nbs/04b_widgets.ipynb #62f5b95e
+# %% ../nbs/04b_widgets.ipynb #0e61a418
 def _build(self:SchedulePreviewer):
     "The schedule for the controls (or None) and what to tell about it: its error, or its warnings."
     with warnings.catch_warnings(record=True) as caught:
@@ -375,7 +375,7 @@ def _on_kind(self:SchedulePreviewer, change):
 SchedulePreviewer._build, SchedulePreviewer._data, SchedulePreviewer._show = _build, _data, _show_schedule
 SchedulePreviewer._on_kind, SchedulePreviewer._on_change = _on_kind, _on_schedule_change
 
-# %% ../nbs/04b_widgets.ipynb #9c874750
+# %% ../nbs/04b_widgets.ipynb #1721b7af
 def _set_suggestion(self:SchedulePreviewer, sug):
     "Move the lrs to those of `sug` (a `Suggestion`), now and when the kind changes; None is ignored."
     if sug is None: return
@@ -407,7 +407,7 @@ def _from_suggestion(cls, sug, kind:str='OneCycle', **kw) -> SchedulePreviewer:
 
 SchedulePreviewer.set_suggestion, SchedulePreviewer.from_suggestion = _set_suggestion, _from_suggestion
 
-# %% ../nbs/04b_widgets.ipynb #a896e99b
+# %% ../nbs/04b_widgets.ipynb #98c00340
 def _link(self:RangeTestExplorer, previewer:SchedulePreviewer) -> SchedulePreviewer:
     "Keep `previewer`'s lr bounds on this explorer's suggestion; returns `previewer`."
     self.observe(lambda change: previewer.set_suggestion(change.new), 'value')

@@ -117,7 +117,7 @@ def test_early_spikes_do_not_move_robust():
     x = np.log10(lrs) + 3
     losses = (2.3 - 2/(1 + np.exp(-3*x)) + 0.1*np.exp(3*x)) * (1 + 0.05*rng.standard_normal(150))
     spiky = losses.copy(); spiky[[3, 5, 8]] *= [30, 10, 5]
-    clean, hit = (suggest(Recording.from_arrays(lrs, l)) for l in (losses, spiky))
+    clean, hit = (suggest(Recording.from_arrays(lrs, l), 'robust') for l in (losses, spiky))
     assert abs(math.log10(hit.lr/clean.lr)) < 0.05
     assert abs(math.log10(suggest(Recording.from_arrays(lrs, spiky), 'steepest', skip_start=0).lr / clean.lr)) > 2
 

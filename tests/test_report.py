@@ -5,7 +5,7 @@ from importlib.resources import files
 import numpy as np
 import pytest
 from lrwidgets.recording import Recording, synthetic
-from lrwidgets.analysis import analyze
+from lrwidgets.analysis import analyze, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
 from lrwidgets.schedules import OneCycle
 from lrwidgets.report import report, report_grid, grid_entry, entry_data, WINDOWS, DIVERGE_THS
 
@@ -48,7 +48,7 @@ def test_text_from_the_recording_is_escaped(tmp_path):
     assert '&lt;img src=x onerror=alert(1)&gt;' in text                          # shown as text in the header/meta table
     g = grid_of(text)                                                           # the JSON block is intact and decodes ...
     assert [evil] in g['columns']                                               # the legend's label, as data
-    assert g['start'] == grid_entry(g, 20, 4., 'robust')
+    assert g['start'] == grid_entry(g, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH, DEFAULT_RULE)
     assert re.findall(r'<script[^>]*\bsrc=', text) == []                        # ... and nothing is loaded from anywhere
 
 def test_size_and_downsampling(tmp_path):

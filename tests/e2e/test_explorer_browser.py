@@ -26,6 +26,8 @@ JS_SOURCE = """name => { for (const v of Object.values(Bokeh.index)) {
     const data = s.data instanceof Map ? Object.fromEntries(s.data) : s.data;
     return Object.fromEntries(Object.entries(data).map(([k, c]) => [k, Array.from(c)])); } }"""
 
+OTHER_RULE = next(r for r in ('robust', 'valley') if r != DEFAULT_RULE)   # a rule to switch to
+
 def fmt(v): return '–' if v is None else f"{v:.3g}"
 
 def expected_readout(a): return f"lr {fmt(a.suggestion.lr)}, range [{fmt(a.suggestion.lower)}, {fmt(a.suggestion.upper)}]"
@@ -71,12 +73,12 @@ def test_explorer_in_voila(page, tmp_path):
 
             th = page.locator('.widget-slider', has_text='threshold').locator('.noUi-handle')
             th.focus()
-            for _ in range(15): page.keyboard.press('ArrowLeft')   # step 0.1: 4.0 -> 2.5
-            cut = wait_for_analysis(page, rec, rule=DEFAULT_RULE, window=DEFAULT_WINDOW + 10, diverge_th=DEFAULT_DIVERGE_TH - 1.5)
+            for _ in range(25): page.keyboard.press('ArrowLeft')   # step 0.1: 4.0 -> 1.5
+            cut = wait_for_analysis(page, rec, rule=DEFAULT_RULE, window=DEFAULT_WINDOW + 10, diverge_th=DEFAULT_DIVERGE_TH - 2.5)
             assert cut.cut != moved.cut                              # the lower threshold cut the curve earlier
 
-            page.locator('.widget-dropdown', has_text='rule').locator('select').select_option('valley')
-            last = wait_for_analysis(page, rec, rule='valley', window=DEFAULT_WINDOW + 10, diverge_th=DEFAULT_DIVERGE_TH - 1.5)
+            page.locator('.widget-dropdown', has_text='rule').locator('select').select_option(OTHER_RULE)
+            last = wait_for_analysis(page, rec, rule=OTHER_RULE, window=DEFAULT_WINDOW + 10, diverge_th=DEFAULT_DIVERGE_TH - 2.5)
             assert last.suggestion.lr != moved.suggestion.lr
             # BokehJS came from the server, not a CDN (Voila's own template asks for a few off-host files, which fail
             # offline without harm; they are listed in artifacts/explorer-requests.txt)
