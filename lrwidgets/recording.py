@@ -7,14 +7,14 @@ Docs: https://lrwidgets.github.io/lrwidgets/recording.html.md"""
 # %% auto #0
 __all__ = ['REQUIRED_COLUMNS', 'META_KEY', 'FORMAT_VERSION', 'RecordingError', 'env_meta', 'Recording', 'synthetic']
 
-# %% ../nbs/00_recording.ipynb #004abb1c
+# %% ../nbs/00_recording.ipynb #02922b2f
 import datetime, json, math, os, platform, sys, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq
 import lrwidgets
 
-# %% ../nbs/00_recording.ipynb #d54b9137
+# %% ../nbs/00_recording.ipynb #4aae748a
 REQUIRED_COLUMNS = ('iteration', 'lr', 'loss')
 META_KEY = b'lrwidgets'  # key of our JSON in the Parquet file's key-value metadata
 FORMAT_VERSION = 1
@@ -22,7 +22,7 @@ FORMAT_VERSION = 1
 class RecordingError(ValueError):
     "A Recording, or the file it was read from, is not valid."
 
-# %% ../nbs/00_recording.ipynb #912914ed
+# %% ../nbs/00_recording.ipynb #7b4301b1
 def _fail(source, msg): raise RecordingError(f"{source}: {msg}" if source else msg)
 
 def _validated(df, source=None) -> pd.DataFrame:
@@ -45,7 +45,7 @@ def _validated(df, source=None) -> pd.DataFrame:
     if len(lrs) > 1 and lrs[-1] <= lrs[0]: _fail(source, f"lrs do not increase (all rows have lr={lrs[0]:g}): not a range test")
     return pd.DataFrame(cols)
 
-# %% ../nbs/00_recording.ipynb #8c666966
+# %% ../nbs/00_recording.ipynb #9fe09f77
 def _jsonable(o):
     if isinstance(o, np.generic): return o.item()
     if isinstance(o, np.ndarray): return o.tolist()
@@ -58,7 +58,7 @@ def _json_meta(meta) -> dict:
     if not isinstance(meta, dict): raise TypeError(f"meta: expected a dict, got {type(meta).__name__}")
     return json.loads(json.dumps(meta, default=_jsonable))
 
-# %% ../nbs/00_recording.ipynb #4414f130
+# %% ../nbs/00_recording.ipynb #847ac4da
 def env_meta() -> dict:
     "Provenance of a recording made now: time, versions and machine."
     meta = dict(created_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
@@ -68,7 +68,7 @@ def env_meta() -> dict:
     if torch is not None: meta['torch'] = torch.__version__
     return meta
 
-# %% ../nbs/00_recording.ipynb #b4854726
+# %% ../nbs/00_recording.ipynb #fa92a38b
 class Recording:
     "A range test's raw per-batch record: `df` (one row per iteration) plus JSON-able `meta`."
     def __init__(self,
@@ -99,7 +99,7 @@ class Recording:
         return (f"Recording({self.label!r}, {len(self)} iterations, lr {self.lrs[0]:.3g} → {self.lrs[-1]:.3g}, "
                 f"loss {self.losses[0]:.4g} → {self.losses[-1]:.4g}{stop})")
 
-# %% ../nbs/00_recording.ipynb #d5a1dbc7
+# %% ../nbs/00_recording.ipynb #6b65980b
 def synthetic(n:int=100,           # iterations
               start_lr:float=1e-7, # first lr (exponential sweep)
               end_lr:float=10.,    # last lr
@@ -116,19 +116,22 @@ def synthetic(n:int=100,           # iterations
     return Recording.from_arrays(lrs, losses, meta=dict(env_meta(), source='synthetic', label=label, best_lr=best_lr,
                                                         noise=noise, seed=seed, start_lr=start_lr, end_lr=end_lr, num_iter=n, mode='exp'))
 
-# %% ../nbs/00_recording.ipynb #e64481f8
+# %% ../nbs/00_recording.ipynb #54b84cf5
 def _atomic_write(path, write):
-    "Call `write(tmp_path)`, then move the temporary file onto `path`."
+    "Call `write(tmp_path)`, then move the temporary file onto `path` (keeping its mode, else the umask's)."
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     os.close(fd)
     try:
         write(tmp)
+        if path.exists(): mode = path.stat().st_mode & 0o777
+        else: umask = os.umask(0); os.umask(umask); mode = 0o666 & ~umask   # not mkstemp's private 0600
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.remove(tmp)
 
-# %% ../nbs/00_recording.ipynb #fbccf274
+# %% ../nbs/00_recording.ipynb #12df4b52
 def _save(self:Recording, path) -> Path:
     "Write to a Parquet file with `meta` in its metadata; returns the path."
     meta = json.dumps(dict(format_version=FORMAT_VERSION, meta=self.meta)).encode()
@@ -162,7 +165,7 @@ def _to_csv(self:Recording, path) -> Path:
 
 Recording.save, Recording.load, Recording.to_csv = _save, classmethod(_load), _to_csv
 
-# %% ../nbs/00_recording.ipynb #646a4ba9
+# %% ../nbs/00_recording.ipynb #9fae0bf0
 def _floats(xs, what):
     try: return [float(x) for x in xs]
     except (TypeError, ValueError) as e: raise RecordingError(f"{what}: expected a sequence of numbers ({e})") from None

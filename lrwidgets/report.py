@@ -8,8 +8,8 @@ Docs: https://lrwidgets.github.io/lrwidgets/report.html.md"""
 __all__ = ['WINDOWS', 'DIVERGE_THS', 'readout_html', 'report_grid', 'grid_entry', 'entry_data', 'grid_json', 'report_html',
            'report']
 
-# %% ../nbs/04c_report.ipynb #6e149419
-import html, json, math, os
+# %% ../nbs/04c_report.ipynb #d39194be
+import html, json, math
 from pathlib import Path
 import numpy as np
 from bokeh.embed import file_html
@@ -22,7 +22,7 @@ from .analysis import analyze, RULES, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVE
 from .schedules import OneCycle
 from .plots import range_test_data, range_test_figure, schedule_data, schedule_figure
 
-# %% ../nbs/04c_report.ipynb #9ab4a4c5
+# %% ../nbs/04c_report.ipynb #208f6f16
 WINDOWS = (1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50, 75, 100)  # smoothing windows offered by the report's slider
 DIVERGE_THS = (1.5, 2., 3., 4., 5., 6., 8., 10., None)    # divergence thresholds (None: no cut, shown as 'off')
 
@@ -35,7 +35,7 @@ def _label(v) -> str:
     "A grid value as the slider shows it."
     return 'off' if v is None else f"{v:g}"
 
-# %% ../nbs/04c_report.ipynb #cb4f5b25
+# %% ../nbs/04c_report.ipynb #04acf885
 def _column(a) -> str:
     "JSON text of one data column: 6 significant digits, null for non-finite, strings as JSON strings."
     a = np.asarray(a)
@@ -58,7 +58,7 @@ class _Interner:
         if item not in self.index: self.index[item] = len(self.items); self.items.append(item)
         return self.index[item]
 
-# %% ../nbs/04c_report.ipynb #30e6bcee
+# %% ../nbs/04c_report.ipynb #81a65796
 def _num(v) -> str: return '-' if v is None else f"{v:.4g}"
 
 def readout_html(sug,             # an `analysis.Suggestion` (or None when the analysis failed)
@@ -75,7 +75,7 @@ def readout_html(sug,             # an `analysis.Suggestion` (or None when the a
             f'suggested lr <b class="lrw-lr">{_num(sug.lr)}</b>, range <b class="lrw-range">[{_num(sug.lower)}, {_num(sug.upper)}]</b>'
             f'<div class="lrw-reason">{e(sug.reason)}</div>{code}</div>')
 
-# %% ../nbs/04c_report.ipynb #f6e4b1ae
+# %% ../nbs/04c_report.ipynb #99d95c33
 def _empty_like(data:dict) -> dict:
     "`data` (a dict of sources' columns) with every column emptied."
     return {k: {c: np.asarray(v)[:0] for c, v in cols.items()} for k, cols in data.items()}
@@ -156,7 +156,7 @@ def entry_data(grid:dict, k:int) -> dict:
         return parse(grid['columns'][c['s']])[c['a']:c['b']] if isinstance(c, dict) else c
     return {n: {c: col(i) for c, i in grid['payloads'][p].items()} for n, p in zip(grid['sources'], grid['combos'][k])}
 
-# %% ../nbs/04c_report.ipynb #53036aa9
+# %% ../nbs/04c_report.ipynb #2d7b4fed
 _SELECT_JS = """
 const G = window.lrwidgetsGrid || (window.lrwidgetsGrid = (() => {
   const g = JSON.parse(document.getElementById('lrwidgets-grid').textContent);
@@ -241,6 +241,4 @@ def report(rec:Recording,   # the range test to report
     text = report_html(rec, **grid_kw)
     path = Path(path)
     _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding='utf-8'))
-    umask = os.umask(0); os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)                  # a report is for sharing: the usual file mode, not mkstemp's 0600
     return path
