@@ -2,10 +2,10 @@
 import os, signal, socket, subprocess, time
 from pathlib import Path
 
-ARTIFACTS = Path(__file__).parent/'artifacts'
+ARTIFACTS = Path(__file__).parent/'artifacts'   # git-ignored: made on first use, also on a fresh clone
+ARTIFACTS.mkdir(exist_ok=True)
 
 def screenshot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS/name), full_page=True)
 
 def free_port() -> int:
