@@ -5,11 +5,11 @@
 the keyboard must redraw the explorer's curve AND the linked 1cycle preview in the browser, with the numbers the
 Python API gives for the new window; then the previewer's kind dropdown switches to CLR in the page.
 """
-import os, signal, socket, subprocess, sys, time
-from pathlib import Path
+import sys, time
 import nbformat
 import numpy as np
 import pytest
+from browser_helpers import Server, free_port, wait_port
 from lrwidgets.recording import synthetic
 from lrwidgets.analysis import analyze, DEFAULT_WINDOW
 from lrwidgets.schedules import OneCycle, Cyclic
@@ -28,11 +28,6 @@ JS_SOURCE = """name => { for (const v of Object.values(Bokeh.index)) {
     if (!s) continue;
     const data = s.data instanceof Map ? Object.fromEntries(s.data) : s.data;
     return Object.fromEntries(Object.entries(data).map(([k, c]) => [k, Array.from(c)])); } return null; }"""
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 
 def wait_until(check, what, timeout=60):
@@ -62,43 +57,28 @@ def test_dashboard_in_voila(tmp_path, browser):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(NOTEBOOK)])
     nb.metadata['kernelspec'] = dict(name='python3', display_name='Python 3', language='python')
     nbformat.write(nb, tmp_path/'dash.ipynb')
-    port = free_port()
-    log = open(tmp_path/'voila.log', 'w+')
-    server = subprocess.Popen([sys.executable, '-m', 'voila', 'dash.ipynb', '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1'],
-                              cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    errors = []
-    try:
-        page = browser.new_page(viewport={'width': 1280, 'height': 1400})
-        page.on('pageerror', lambda e: errors.append(str(e)))
-        for _ in range(240):                                           # wait for the server
-            if server.poll() is not None: raise RuntimeError('voila exited')
-            with socket.socket() as s:
-                if s.connect_ex(('127.0.0.1', port)) == 0: break
-            time.sleep(0.5)
-        page.goto(f'http://127.0.0.1:{port}/', timeout=120_000)
-        page.locator('.noUi-handle').first.wait_for(timeout=120_000)
-        wait_until(lambda: shows(page, rec, DEFAULT_WINDOW), 'the first analysis and its 1cycle preview')
+    port, errors = free_port(), []
+    with Server([sys.executable, '-m', 'voila', 'dash.ipynb', '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1'],
+                cwd=tmp_path) as server:
+        try:
+            page = browser.new_page(viewport={'width': 1280, 'height': 1400})
+            page.on('pageerror', lambda e: errors.append(str(e)))
+            wait_port(port, server.proc, timeout=120)
+            page.goto(f'http://127.0.0.1:{port}/', timeout=120_000)
+            page.locator('.noUi-handle').first.wait_for(timeout=120_000)
+            wait_until(lambda: shows(page, rec, DEFAULT_WINDOW), 'the first analysis and its 1cycle preview')
 
-        handle = page.locator('.widget-slider', has_text='smoothing window').locator('.noUi-handle')
-        handle.focus()
-        for _ in range(10): page.keyboard.press('ArrowRight')
-        wait_until(lambda: shows(page, rec, DEFAULT_WINDOW + 10), 'the new window in the explorer and the preview')
+            handle = page.locator('.widget-slider', has_text='smoothing window').locator('.noUi-handle')
+            handle.focus()
+            for _ in range(10): page.keyboard.press('ArrowRight')
+            wait_until(lambda: shows(page, rec, DEFAULT_WINDOW + 10), 'the new window in the explorer and the preview')
 
-        page.locator('.widget-dropdown', has_text='schedule').locator('select').select_option('Cyclic')
-        wait_until(lambda: shows(page, rec, DEFAULT_WINDOW + 10, 'Cyclic'), 'the CLR preview of the same suggestion')
-        text = page.evaluate("[...document.querySelectorAll('.widget-html-content')].map(e => e.innerText).join('\\n')")
-        assert 'CyclicLR(optimizer, base_lr=' in text
-        page.screenshot(path=str(tmp_path/'dashboard.png'), full_page=True)
-        page.close()
-    except Exception as e:
-        log.flush(); log.seek(0)
-        raise AssertionError(f"{e}\n--- voila log ---\n{log.read()[-3000:]}") from e
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            if server.poll() is not None: break
-            try: os.killpg(server.pid, sig)
-            except ProcessLookupError: break
-            try: server.wait(10)
-            except subprocess.TimeoutExpired: pass
-        log.close()
+            page.locator('.widget-dropdown', has_text='schedule').locator('select').select_option('Cyclic')
+            wait_until(lambda: shows(page, rec, DEFAULT_WINDOW + 10, 'Cyclic'), 'the CLR preview of the same suggestion')
+            text = page.evaluate("[...document.querySelectorAll('.widget-html-content')].map(e => e.innerText).join('\\n')")
+            assert 'CyclicLR(optimizer, base_lr=' in text
+            page.screenshot(path=str(tmp_path/'dashboard.png'), full_page=True)
+            page.close()
+        except Exception as e:
+            raise AssertionError(f"{e}\n--- voila log ---\n{server.output()}") from e
     assert [e for e in errors if 'shared module' not in e] == [], errors
