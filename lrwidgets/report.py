@@ -8,7 +8,7 @@ Docs: https://lrwidgets.github.io/lrwidgets/report.html.md"""
 __all__ = ['WINDOWS', 'DIVERGE_THS', 'readout_html', 'report_grid', 'grid_entry', 'entry_data', 'grid_json', 'report_html',
            'report']
 
-# %% ../nbs/04c_report.ipynb #d39194be
+# %% ../nbs/04c_report.ipynb #a3f13902
 import html, json, math
 from pathlib import Path
 import numpy as np
@@ -22,7 +22,7 @@ from .analysis import analyze, RULES, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVE
 from .schedules import OneCycle
 from .plots import range_test_data, range_test_figure, schedule_data, schedule_figure
 
-# %% ../nbs/04c_report.ipynb #208f6f16
+# %% ../nbs/04c_report.ipynb #b4ffba7d
 WINDOWS = (1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50, 75, 100)  # smoothing windows offered by the report's slider
 DIVERGE_THS = (1.5, 2., 3., 4., 5., 6., 8., 10., None)    # divergence thresholds (None: no cut, shown as 'off')
 
@@ -35,7 +35,7 @@ def _label(v) -> str:
     "A grid value as the slider shows it."
     return 'off' if v is None else f"{v:g}"
 
-# %% ../nbs/04c_report.ipynb #04acf885
+# %% ../nbs/04c_report.ipynb #c1c6969c
 def _column(a) -> str:
     "JSON text of one data column: 6 significant digits, null for non-finite, strings as JSON strings."
     a = np.asarray(a)
@@ -58,24 +58,24 @@ class _Interner:
         if item not in self.index: self.index[item] = len(self.items); self.items.append(item)
         return self.index[item]
 
-# %% ../nbs/04c_report.ipynb #81a65796
+# %% ../nbs/04c_report.ipynb #59a970be
 def _num(v) -> str: return '-' if v is None else f"{v:.4g}"
+def _esc(s) -> str: return html.escape(str(s), quote=True)   # every text from a Recording goes through this
 
 def readout_html(sug,             # an `analysis.Suggestion` (or None when the analysis failed)
                  schedule=None,   # the schedule it leads to, for its torch code line
                  error:str=None   # why there is no suggestion
                 ) -> str:
     "Escaped HTML of a suggestion's readout, exact values in `data-` attributes."
-    e = lambda s: html.escape(str(s), quote=True)
     attr = lambda v: '' if v is None else repr(float(v))
     if sug is None:
-        return f'<div class="lrw-readout" data-lr="" data-lower="" data-upper=""><b>no suggestion</b>: {e(error)}</div>'
-    code = f'<div class="lrw-code"><code>{e(schedule.torch_call())}</code></div>' if schedule is not None else ''
+        return f'<div class="lrw-readout" data-lr="" data-lower="" data-upper=""><b>no suggestion</b>: {_esc(error)}</div>'
+    code = f'<div class="lrw-code"><code>{_esc(schedule.torch_call())}</code></div>' if schedule is not None else ''
     return (f'<div class="lrw-readout" data-lr="{attr(sug.lr)}" data-lower="{attr(sug.lower)}" data-upper="{attr(sug.upper)}">'
             f'suggested lr <b class="lrw-lr">{_num(sug.lr)}</b>, range <b class="lrw-range">[{_num(sug.lower)}, {_num(sug.upper)}]</b>'
-            f'<div class="lrw-reason">{e(sug.reason)}</div>{code}</div>')
+            f'<div class="lrw-reason">{_esc(sug.reason)}</div>{code}</div>')
 
-# %% ../nbs/04c_report.ipynb #99d95c33
+# %% ../nbs/04c_report.ipynb #1b77a5c0
 def _empty_like(data:dict) -> dict:
     "`data` (a dict of sources' columns) with every column emptied."
     return {k: {c: np.asarray(v)[:0] for c, v in cols.items()} for k, cols in data.items()}
@@ -156,7 +156,7 @@ def entry_data(grid:dict, k:int) -> dict:
         return parse(grid['columns'][c['s']])[c['a']:c['b']] if isinstance(c, dict) else c
     return {n: {c: col(i) for c, i in grid['payloads'][p].items()} for n, p in zip(grid['sources'], grid['combos'][k])}
 
-# %% ../nbs/04c_report.ipynb #2d7b4fed
+# %% ../nbs/04c_report.ipynb #911a6a0e
 _SELECT_JS = """
 const G = window.lrwidgetsGrid || (window.lrwidgetsGrid = (() => {
   const g = JSON.parse(document.getElementById('lrwidgets-grid').textContent);
@@ -194,8 +194,7 @@ body { font-family: system-ui, sans-serif; margin: 1em 2em; height: auto; }
 
 def _meta_table(meta:dict) -> str:
     "The recording's meta as an escaped HTML table (nested values as JSON)."
-    e = lambda s: html.escape(str(s), quote=True)
-    rows = ''.join(f"<tr><th>{e(k)}</th><td>{e(v if isinstance(v, str) else json.dumps(v))}</td></tr>" for k, v in meta.items())
+    rows = ''.join(f"<tr><th>{_esc(k)}</th><td>{_esc(v if isinstance(v, str) else json.dumps(v))}</td></tr>" for k, v in meta.items())
     return f'<table class="lrw-meta">{rows}</table>'
 
 def grid_json(grid:dict) -> str:
@@ -222,14 +221,13 @@ def report_html(rec:Recording, **grid_kw) -> str:
     cb = CustomJS(args=dict(win=win, th=th, rule=rule, srcs=srcs, readout=readout), code=_SELECT_JS)
     for w in (win, th, rule): w.js_on_change('value', cb)
     root = column(row(win, th, rule), readout, rt_layout, sc_layout)
-    e = lambda s: html.escape(str(s), quote=True)
     n_entries = len(grid['combos'])
     note = (f"Range test {rec.label!r}: {len(rec)} iterations, lr {rec.lrs[0]:.3g} → {rec.lrs[-1]:.3g}. "
             f"Analysed in Python by lrwidgets {lrwidgets.__version__} for {n_entries} settings "
             f"({len(grid['windows'])} windows × {n_t} thresholds × {n_r} rules); the controls select among them. "
             f"Schedule preview: 1cycle from the suggestion.")
     return file_html(root, INLINE, title=f"lrwidgets report: {rec.label}", template=_TEMPLATE,
-                     template_variables=dict(heading=e(f"Range test: {rec.label}"), note=e(note),
+                     template_variables=dict(heading=_esc(f"Range test: {rec.label}"), note=_esc(note),
                                              meta_table=_meta_table(rec.meta), grid_json=grid_json(grid)))
 
 def report(rec:Recording,   # the range test to report
