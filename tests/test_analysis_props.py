@@ -99,12 +99,15 @@ def test_smooth_and_slope(rec, window, kind):
         assert (sm[ok] >= lo - 1e-9*abs(lo)).all() and (sm[ok] <= hi + 1e-9*abs(hi)).all()   # an average stays within the data
     if len(rec): assert loss_slope(rec.lrs, rec.losses, window, kind).shape == rec.losses.shape
 
+def falling_curve(lrs, noise, seed):
+    "A range-test shape over `lrs`: flat, falling around 1e-3, diverging; with relative noise."
+    x = np.log10(lrs) + 3
+    return (2.3 - 2/(1 + np.exp(-3*x)) + 0.1*np.exp(3*x)) * (1 + noise*np.random.default_rng(seed).standard_normal(len(lrs)))
+
 def test_robust_scales_with_the_loss():
     "`robust` works on log-loss: multiplying the loss by any factor changes nothing."
-    rng = np.random.default_rng(0)
     lrs = np.geomspace(1e-6, 1, 200)
-    x = np.log10(lrs) + 3
-    losses = (2.3 - 2/(1 + np.exp(-3*x)) + 0.1*np.exp(3*x)) * (1 + 0.1*rng.standard_normal(200))
+    losses = falling_curve(lrs, noise=0.1, seed=0)
     ref = suggest(Recording.from_arrays(lrs, losses), 'robust', diverge_th=None)
     for scale in [1e-30, 1e-3, 1e3, 1e30]:
         s = suggest(Recording.from_arrays(lrs, losses*scale), 'robust', diverge_th=None)
@@ -112,10 +115,8 @@ def test_robust_scales_with_the_loss():
 
 def test_early_spikes_do_not_move_robust():
     "Bad batches at the start (fastai #3295, Lightning #1767) leave `robust` where it was; `steepest` jumps."
-    rng = np.random.default_rng(1)
     lrs = np.geomspace(1e-7, 10, 150)
-    x = np.log10(lrs) + 3
-    losses = (2.3 - 2/(1 + np.exp(-3*x)) + 0.1*np.exp(3*x)) * (1 + 0.05*rng.standard_normal(150))
+    losses = falling_curve(lrs, noise=0.05, seed=1)
     spiky = losses.copy(); spiky[[3, 5, 8]] *= [30, 10, 5]
     clean, hit = (suggest(Recording.from_arrays(lrs, l), 'robust') for l in (losses, spiky))
     assert abs(math.log10(hit.lr/clean.lr)) < 0.05
