@@ -63,7 +63,8 @@ def main(repeats=15, big=1_000_000):
         cases[f'{label}: window'] = (mover(ex, 'window', [10, 30], smooth_of(ex)), target)
         cases[f'{label}: kind'] = (mover(ex, 'kind', ['sma', 'ema'], smooth_of(ex)), target)
         cases[f'{label}: diverge_th'] = (mover(ex, 'diverge_th', [2., 6.], smooth_of(ex)), target)
-        for rule in ('steep', 'valley', 'robust'):                               # each move: from the previous rule to this one
+        for rule in ('steep', 'robust', 'valley'):     # each move: from the previous rule to this one; valley, the default, last,
+                                                       # so the window, kind and diverge_th moves run valley too
             cases[f'{label}: rule -> {rule}'] = (mover(ex, 'rule', [rule], lambda ex=ex: ex.readout.value), target)
     cases['previewer 100k steps: max_lr'] = (mover(prev, 'max_lr', [3e-2, 1e-2], lr_of(prev)), 0.010)
     cases['previewer 100k steps: pct_start'] = (mover(prev, 'pct_start', [0.25, 0.4], lr_of(prev)), 0.010)
@@ -80,16 +81,14 @@ def main(repeats=15, big=1_000_000):
     for k, (_, target) in cases.items():
         w, c = zip(*times[k])
         wm, w90, cm = statistics.median(w), sorted(w)[int(0.9 * (len(w) - 1))], statistics.median(c)
-        counted = target is not None and k != f'explorer {big//1000}k: rule -> valley'
-        if counted: ok_wall, ok_cpu = ok_wall and wm <= target, ok_cpu and cm <= target
+        if target is not None: ok_wall, ok_cpu = ok_wall and wm <= target, ok_cpu and cm <= target
         r = lambda v: '' if target is None else f"{v / target:.2f}"
         print(f"{k:40s} {wm*1e3:6.2f} ms {w90*1e3:5.1f} ms {cm*1e3:5.1f} ms {'' if target is None else f'{target*1e3:4.0f} ms':>7s} "
               f"{r(wm):>11s} {r(cm):>10s}")
     patch = statistics.median(w for w, _ in times['explorer 10k: window'])
     print(f"patch vs re-render at 10k: the patching explorer is {statistics.median(w for w, _ in times['(re-render per change, 10k)']) / patch:.1f}x faster")
     print(f"load average after: {os.getloadavg()[0]:.2f} (wall times include waiting for a shared CPU; CPU times do not)")
-    print(f"targets, all cases but the 'valley' rule at {big//1000}k points (its analysis alone takes longer): "
-          f"wall {'met' if ok_wall else 'NOT met'}, CPU {'met' if ok_cpu else 'NOT met'}")
+    print(f"targets: wall {'met' if ok_wall else 'NOT met'}, CPU {'met' if ok_cpu else 'NOT met'}")
     return ok_cpu
 
 if __name__ == '__main__':

@@ -86,6 +86,14 @@ def test_several_runs(recs, rule, combine):
         assert lo <= s.lower <= s.upper <= hi and lo <= s.lr <= hi
     assert suggest(recs, rule, combine=combine) == s
 
+def test_pooling_runs_that_share_one_lr_answers_none():
+    "Found by test_several_runs: two 1-point runs at the same lr pool into no range test; that is a None, not an error."
+    one = Recording.from_arrays([0.1], [2.3])
+    for rule in RULES:
+        s = suggest([one, one], rule, combine='pool')
+        assert s.lr is None and s.rule == rule and 'lr 0.1' in s.reason and 'sweep nothing' in s.reason, s
+    assert suggest([one, Recording.from_arrays([0.2], [2.])], 'minimum', combine='pool').reason   # two lrs: a real pooled curve
+
 @settings(max_examples=60, **settings_)
 @given(recordings(), st.integers(1, 40), st.sampled_from(['ema', 'sma']))
 def test_smooth_and_slope(rec, window, kind):
@@ -150,3 +158,38 @@ def test_cut_is_the_plain_definition(n, seed, th, window):
     if n and rng.random() < 0.3: losses[rng.integers(0, n, 5)] = np.inf
     rec = Recording.from_arrays(np.geomspace(1e-6, 1, n) if n != 1 else [1e-3], losses)
     assert cut(rec, th, window) == reference_cut(losses, smooth(losses, window), th)
+
+
+# `valley`'s patience sort runs compiled (numba) from `_COMPILE_FROM` points on: the compiled loop, the same loop
+# run by CPython, and the plain list-and-bisect loop give the same (end, length), ties, infinities and NaN included.
+from lrwidgets import analysis as A
+
+values = st.one_of(st.integers(-3, 3).map(float), st.floats(allow_nan=True, allow_infinity=True))
+
+@settings(max_examples=400, **settings_)
+@given(st.lists(values, max_size=60))
+def test_compiled_patience_sort_matches_the_plain_loop(ys):
+    y = np.array(ys, dtype=float)
+    ref = A._longest_decrease_py(y)
+    assert A._longest_decrease_arrays(y) == ref
+    assert A._compiled_longest_decrease()(y) == ref
+
+@settings(max_examples=60, **settings_)
+@given(recordings(), st.fixed_dictionaries(controls))
+def test_valley_gives_the_same_answer_compiled(rec, kw):
+    plain = suggest(rec, 'valley', **kw)
+    old = A._COMPILE_FROM
+    A._COMPILE_FROM = 0                     # every curve takes the compiled path
+    try: compiled = suggest(rec, 'valley', **kw)
+    finally: A._COMPILE_FROM = old
+    assert compiled == plain
+
+def test_long_curves_take_the_compiled_path(monkeypatch):
+    "Past the threshold `valley` calls the compiled loop, and it agrees with the plain one on a long noisy curve."
+    y = smooth(np.random.default_rng(0).standard_normal(2 * A._COMPILE_FROM).cumsum(), 40)
+    calls = []
+    compiled = A._compiled_longest_decrease()
+    monkeypatch.setattr(A, '_compiled_longest_decrease', lambda: lambda a: calls.append(len(a)) or compiled(a))
+    assert A._longest_decrease(y) == A._longest_decrease_py(y)
+    assert A._longest_decrease(y[:A._COMPILE_FROM - 1]) == A._longest_decrease_py(y[:A._COMPILE_FROM - 1])
+    assert calls == [len(y)]
