@@ -471,3 +471,18 @@ def test_benchmark_refuses_cuda_without_a_gpu():
     r = subprocess.run([sys.executable, str(ROOT / 'bench' / 'range_test.py'), '--device', 'cuda'],
                        capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert r.returncode != 0 and 'needs a CUDA GPU' in r.stderr
+
+
+def test_progress_bar_shows_the_lr_and_loss_of_the_step_it_counts(monkeypatch):
+    "Every frame the bar draws pairs its step count with that step's lr (the postfix was once a check behind)."
+    import functools, io, re
+    import lrwidgets.range_test as rt
+    out = io.StringIO()
+    monkeypatch.setattr(rt, 'tqdm', functools.partial(rt.tqdm, file=out, mininterval=0, miniters=1))
+    monkeypatch.setattr(rt, 'PROGRESS_EVERY_S', 0.)       # touch the bar at every check
+    torch.manual_seed(0); net = Net()
+    rec = range_test(net, torch.optim.SGD(net.parameters(), lr=0.1), make_data(), F.cross_entropy,
+                     num_iter=48, check_every=8, diverge_th=None, progress=True)
+    frames = [(int(m[1]), m[2]) for m in re.finditer(r'(\d+)/48 \[[^]]*lr=([0-9.e+-]+)', out.getvalue())]
+    assert len({n for n, _ in frames}) >= 5, out.getvalue()   # several counts were drawn, not just the last
+    for n, lr in frames: assert lr == f"{rec.lrs[n-1]:.2e}", (n, lr, out.getvalue())
