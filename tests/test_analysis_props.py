@@ -193,3 +193,15 @@ def test_long_curves_take_the_compiled_path(monkeypatch):
     assert A._longest_decrease(y) == A._longest_decrease_py(y)
     assert A._longest_decrease(y[:A._COMPILE_FROM - 1]) == A._longest_decrease_py(y[:A._COMPILE_FROM - 1])
     assert calls == [len(y)]
+
+def test_without_numba_valley_warns_and_runs_the_python_loop(monkeypatch):
+    "numba refuses to import under a numpy newer than it supports: long curves then run the plain loop, with a warning."
+    import sys, pytest
+    y = smooth(np.random.default_rng(1).standard_normal(A._COMPILE_FROM + 10).cumsum(), 40)
+    A._compiled_longest_decrease.cache_clear()
+    monkeypatch.setitem(sys.modules, 'numba', None)          # makes `import numba` raise ImportError
+    try:
+        with pytest.warns(RuntimeWarning, match='numba cannot be imported'):
+            assert A._longest_decrease(y) == A._longest_decrease_py(y)
+        assert A._compiled_longest_decrease() is A._longest_decrease_py
+    finally: A._compiled_longest_decrease.cache_clear()
