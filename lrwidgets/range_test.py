@@ -7,14 +7,14 @@ Docs: https://lrwidgets.github.io/lrwidgets/range_test.html.md"""
 # %% auto #0
 __all__ = ['MODES', 'DIVERGE_BETA', 'CHECK_EVERY', 'PROGRESS_EVERY_S', 'sweep_lrs', 'DistributedRangeTestError', 'range_test']
 
-# %% ../nbs/01_range_test.ipynb #22705139
+# %% ../nbs/01_range_test.ipynb #55c6ad96
 import contextlib, copy, math, platform, random, time, warnings
 from collections.abc import Iterable, Mapping
 import numpy as np, torch
 from tqdm.auto import tqdm
 from .recording import Recording, env_meta
 
-# %% ../nbs/01_range_test.ipynb #ab2effe9
+# %% ../nbs/01_range_test.ipynb #0901f44c
 MODES = ('exp', 'linear')
 
 def sweep_lrs(start_lr:float,  # lr of the first batch
@@ -28,7 +28,7 @@ def sweep_lrs(start_lr:float,  # lr of the first batch
     lrs[-1] = end_lr
     return lrs
 
-# %% ../nbs/01_range_test.ipynb #44cff893
+# %% ../nbs/01_range_test.ipynb #747a9767
 def _group_ratios(optimizer, start_lr) -> tuple[float, list[float]]:
     "Group 0's start lr and each group's lr ratio to group 0."
     groups = optimizer.param_groups
@@ -49,7 +49,7 @@ def _positive(x, name) -> float:
         raise ValueError(f"{name}: expected a positive number, got {x!r}")
     return float(x)
 
-# %% ../nbs/01_range_test.ipynb #7e2b1842
+# %% ../nbs/01_range_test.ipynb #93baa67b
 def _cpu_copy(v):
     "A CPU copy of a tensor (never sharing memory with it), a deep copy of anything else."
     return v.detach().to('cpu', copy=True) if isinstance(v, torch.Tensor) else copy.deepcopy(v)
@@ -100,7 +100,7 @@ class _Snapshot:
         np.random.set_state(self.rng[2])
         random.setstate(self.rng[3])
 
-# %% ../nbs/01_range_test.ipynb #f197704a
+# %% ../nbs/01_range_test.ipynb #6634805f
 DIVERGE_BETA = 0.98  # EMA factor of the divergence check (fastai's)
 
 class _StopRule:
@@ -120,7 +120,7 @@ class _StopRule:
             self.best = min(self.best, self.smoothed)
         return None, None
 
-# %% ../nbs/01_range_test.ipynb #af4616fc
+# %% ../nbs/01_range_test.ipynb #8a8c1caf
 CHECK_EVERY = 16  # default steps between device→host copies and divergence checks
 PROGRESS_EVERY_S = 0.2  # the progress bar is touched at a check point only when this much time has passed
 
@@ -135,7 +135,7 @@ def _host_floats(values:list) -> list[float]:
         for j, x in zip(idx, torch.stack([values[j] for j in idx]).tolist()): out[j] = float(x)
     return out
 
-# %% ../nbs/01_range_test.ipynb #2856777c
+# %% ../nbs/01_range_test.ipynb #0acbdefb
 def _to(batch, device):
     "`batch` with every tensor (in tuples, named tuples, lists and dicts, nested) moved to `device`."
     if isinstance(batch, torch.Tensor): return batch if batch.device == device else batch.to(device, non_blocking=True)
@@ -161,7 +161,7 @@ class _Batches:
         self.served += 1
         return _to(batch, self.device)
 
-# %% ../nbs/01_range_test.ipynb #652a61ac
+# %% ../nbs/01_range_test.ipynb #0a4db480
 def _loss_source(step, batch) -> str:
     return 'step' if step is not None else 'model(**batch).loss' if isinstance(batch, Mapping) else 'loss_fn'
 
@@ -197,7 +197,7 @@ def _check_loss(loss, step, batch):
     if not loss.requires_grad:
         raise ValueError(f"{source}: the loss does not require grad (detached, computed under no_grad, or no trainable parameters?)")
 
-# %% ../nbs/01_range_test.ipynb #f2b55fd0
+# %% ../nbs/01_range_test.ipynb #3c21622a
 _AMP = {'bf16': torch.bfloat16, 'bfloat16': torch.bfloat16, torch.bfloat16: torch.bfloat16,
         'fp16': torch.float16, 'float16': torch.float16, torch.float16: torch.float16}
 
@@ -269,7 +269,7 @@ def _check_args(model, optimizer, data, loss_fn, start_lr, end_lr, num_iter, mod
     return dict(device=device, start0=start0, ratios=ratios, end_lr=end_lr, num_iter=num_iter, metrics=dict(metrics), accum_steps=accum_steps, amp=amp, grad_clip=grad_clip, seed=seed,
                 val_every=val_every, check_every=check_every)
 
-# %% ../nbs/01_range_test.ipynb #f42ba228
+# %% ../nbs/01_range_test.ipynb #42ff8a8f
 def _jsonish(v):
     "`v` as something JSON holds (tensors and numpy scalars to numbers, tuples to lists, others to their repr)."
     if isinstance(v, torch.Tensor): return v.item() if v.numel() == 1 else v.tolist()
@@ -284,11 +284,20 @@ def _batch_size(batch):
     items = batch.values() if isinstance(batch, Mapping) else batch if isinstance(batch, (tuple, list)) else ()
     return next((n for n in map(_batch_size, items) if n is not None), None)
 
-def _device_name(device) -> str:
-    if device.type == 'cuda': return torch.cuda.get_device_name(device)
-    return platform.processor() or platform.machine() or device.type
+def _cpu_name() -> str:
+    "The CPU's model name: Linux tells it in /proc/cpuinfo (`platform.processor()` is empty there), others in `platform`."
+    try:
+        with open('/proc/cpuinfo') as f:
+            name = next((l.split(':', 1)[1].strip() for l in f if l.startswith('model name')), '')
+    except OSError: name = ''
+    return name or platform.processor() or platform.machine()
 
-# %% ../nbs/01_range_test.ipynb #058169a6
+def _device_name(device) -> str:
+    "What ran the sweep: the GPU's name, or the CPU's."
+    if device.type == 'cuda': return torch.cuda.get_device_name(device)
+    return (_cpu_name() if device.type == 'cpu' else '') or device.type
+
+# %% ../nbs/01_range_test.ipynb #8c33be49
 def _metric_value(v, name):
     "A metric's value for one batch: a scalar tensor (still on its device) or a float."
     if isinstance(v, torch.Tensor):
@@ -309,7 +318,7 @@ def _val_loss(model, batches, loss_fn, step, autocast):
             return sum(_forward(model, b, loss_fn, step)[0].float() for b in batches) / len(batches)
     finally: model.train()
 
-# %% ../nbs/01_range_test.ipynb #9dd42dbd
+# %% ../nbs/01_range_test.ipynb #c9c08621
 _OK, _FAILED, _INTERRUPTED = 0, 1, 2  # what a rank reports at a check
 
 class DistributedRangeTestError(RuntimeError):
@@ -408,7 +417,7 @@ def _ranks_for(process_group) -> _Ranks:
 
 def _is_ddp(model) -> bool: return isinstance(model, torch.nn.parallel.DistributedDataParallel)
 
-# %% ../nbs/01_range_test.ipynb #8f254fa1
+# %% ../nbs/01_range_test.ipynb #e8f4446b
 def range_test(model:torch.nn.Module,            # the model to sweep (left where it is; never moved)
                optimizer:torch.optim.Optimizer,  # an optimizer over the model's parameters
                data,                             # iterable of batches: (x, y), dicts for model(**batch), or anything `step` takes
