@@ -31,9 +31,9 @@ def readout(page) -> dict:
     return dict(lr=num(ro.get_attribute('data-lr')), lower=num(ro.get_attribute('data-lower')),
                 upper=num(ro.get_attribute('data-upper')), text=ro.inner_text())
 
-def check_matches_python(page, rec, window, diverge_th, rule):
+def check_matches_python(page, rec, window, diverge_th, rule, kind='ema'):
     "The page shows analyze(rec, ...) for these settings: readout exactly, plotted curve to 6 digits."
-    a = analyze(rec, rule=rule, window=window, diverge_th=diverge_th)
+    a = analyze(rec, rule=rule, window=window, kind=kind, diverge_th=diverge_th)
     ro = readout(page)
     assert (ro['lr'], ro['lower'], ro['upper']) == (a.suggestion.lr, a.suggestion.lower, a.suggestion.upper), (window, diverge_th, rule, ro)
     assert a.suggestion.reason in ro['text']
@@ -87,6 +87,12 @@ def test_report_controls_select_the_python_analysis(run, page):
     assert code in readout(page)['text']                                  # the schedule's torch line followed
     sched = page.evaluate(JS_SOURCE, 'sched/lr')
     assert max(sched['lr']) == pytest.approx(last.suggestion.upper, rel=1e-5)   # and so did its preview
+
+    entry = page.evaluate('window.lrwidgetsEntry')
+    page.locator('button', has_text='SMA').click()                        # the smoothing kind
+    page.wait_for_function("e => window.lrwidgetsEntry !== e", arg=entry)
+    sma = check_matches_python(page, rec, w, t, other, kind='sma')
+    assert not np.allclose(sma.smoothed[:20], last.smoothed[:20])         # a trailing mean, not the EMA, is drawn
     assert page.log.errors == [] and page.log.dialogs == []
     screenshot(page, 'report.png')
 
