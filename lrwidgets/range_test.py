@@ -7,14 +7,15 @@ Docs: https://lrwidgets.github.io/lrwidgets/range_test.html.md"""
 # %% auto #0
 __all__ = ['MODES', 'DIVERGE_BETA', 'CHECK_EVERY', 'PROGRESS_EVERY_S', 'sweep_lrs', 'DistributedRangeTestError', 'range_test']
 
-# %% ../nbs/01_range_test.ipynb #55c6ad96
+# %% ../nbs/01_range_test.ipynb #d712d313
 import contextlib, copy, math, platform, random, time, warnings
 from collections.abc import Iterable, Mapping
 import numpy as np, torch
+from torch.torch_version import TorchVersion
 from tqdm.auto import tqdm
 from .recording import Recording, env_meta
 
-# %% ../nbs/01_range_test.ipynb #0901f44c
+# %% ../nbs/01_range_test.ipynb #bf62a5c2
 MODES = ('exp', 'linear')
 
 def sweep_lrs(start_lr:float,  # lr of the first batch
@@ -28,7 +29,7 @@ def sweep_lrs(start_lr:float,  # lr of the first batch
     lrs[-1] = end_lr
     return lrs
 
-# %% ../nbs/01_range_test.ipynb #747a9767
+# %% ../nbs/01_range_test.ipynb #2660ad76
 def _group_ratios(optimizer, start_lr) -> tuple[float, list[float]]:
     "Group 0's start lr and each group's lr ratio to group 0."
     groups = optimizer.param_groups
@@ -49,7 +50,7 @@ def _positive(x, name) -> float:
         raise ValueError(f"{name}: expected a positive number, got {x!r}")
     return float(x)
 
-# %% ../nbs/01_range_test.ipynb #93baa67b
+# %% ../nbs/01_range_test.ipynb #d56f1dc7
 def _cpu_copy(v):
     "A CPU copy of a tensor (never sharing memory with it), a deep copy of anything else."
     return v.detach().to('cpu', copy=True) if isinstance(v, torch.Tensor) else copy.deepcopy(v)
@@ -100,7 +101,7 @@ class _Snapshot:
         np.random.set_state(self.rng[2])
         random.setstate(self.rng[3])
 
-# %% ../nbs/01_range_test.ipynb #6634805f
+# %% ../nbs/01_range_test.ipynb #822aa6b8
 DIVERGE_BETA = 0.98  # EMA factor of the divergence check (fastai's)
 
 class _StopRule:
@@ -120,7 +121,7 @@ class _StopRule:
             self.best = min(self.best, self.smoothed)
         return None, None
 
-# %% ../nbs/01_range_test.ipynb #8a8c1caf
+# %% ../nbs/01_range_test.ipynb #c68a1706
 CHECK_EVERY = 16  # default steps between device→host copies and divergence checks
 PROGRESS_EVERY_S = 0.2  # the progress bar is touched at a check point only when this much time has passed
 
@@ -135,7 +136,7 @@ def _host_floats(values:list) -> list[float]:
         for j, x in zip(idx, torch.stack([values[j] for j in idx]).tolist()): out[j] = float(x)
     return out
 
-# %% ../nbs/01_range_test.ipynb #0acbdefb
+# %% ../nbs/01_range_test.ipynb #6c9d085e
 def _to(batch, device):
     "`batch` with every tensor (in tuples, named tuples, lists and dicts, nested) moved to `device`."
     if isinstance(batch, torch.Tensor): return batch if batch.device == device else batch.to(device, non_blocking=True)
@@ -161,7 +162,7 @@ class _Batches:
         self.served += 1
         return _to(batch, self.device)
 
-# %% ../nbs/01_range_test.ipynb #0a4db480
+# %% ../nbs/01_range_test.ipynb #98c5f495
 def _loss_source(step, batch) -> str:
     return 'step' if step is not None else 'model(**batch).loss' if isinstance(batch, Mapping) else 'loss_fn'
 
@@ -197,7 +198,7 @@ def _check_loss(loss, step, batch):
     if not loss.requires_grad:
         raise ValueError(f"{source}: the loss does not require grad (detached, computed under no_grad, or no trainable parameters?)")
 
-# %% ../nbs/01_range_test.ipynb #3c21622a
+# %% ../nbs/01_range_test.ipynb #c330d392
 _AMP = {'bf16': torch.bfloat16, 'bfloat16': torch.bfloat16, torch.bfloat16: torch.bfloat16,
         'fp16': torch.float16, 'float16': torch.float16, torch.float16: torch.float16}
 
@@ -259,8 +260,8 @@ def _check_args(model, optimizer, data, loss_fn, start_lr, end_lr, num_iter, mod
     accum_steps = _int(accum_steps, 'accum_steps', 1)
     if amp not in (None, False) and amp not in _AMP: raise ValueError(f"amp: expected None, 'bf16' or 'fp16', got {amp!r}")
     amp = _AMP.get(amp)
-    if amp == torch.float16 and device.type == 'cpu':
-        raise ValueError("amp: fp16 autocast needs a GPU (CPU autocast is bf16 only); use amp='bf16' or amp=None on the CPU")
+    if amp == torch.float16 and device.type == 'cpu' and TorchVersion(torch.__version__) < (2, 5):
+        raise ValueError(f"amp: fp16 autocast on the CPU needs torch >= 2.5 (this is {torch.__version__}); use amp='bf16' or amp=None")
     if grad_clip is not None: grad_clip = _positive(grad_clip, 'grad_clip')
     if seed is not None: seed = _int(seed, 'seed', 0)
     if label is not None and not isinstance(label, str): raise TypeError(f"label: expected a string, got {type(label).__name__}")
@@ -269,7 +270,7 @@ def _check_args(model, optimizer, data, loss_fn, start_lr, end_lr, num_iter, mod
     return dict(device=device, start0=start0, ratios=ratios, end_lr=end_lr, num_iter=num_iter, metrics=dict(metrics), accum_steps=accum_steps, amp=amp, grad_clip=grad_clip, seed=seed,
                 val_every=val_every, check_every=check_every)
 
-# %% ../nbs/01_range_test.ipynb #42ff8a8f
+# %% ../nbs/01_range_test.ipynb #1a8000f1
 def _jsonish(v):
     "`v` as something JSON holds (tensors and numpy scalars to numbers, tuples to lists, others to their repr)."
     if isinstance(v, torch.Tensor): return v.item() if v.numel() == 1 else v.tolist()
@@ -297,7 +298,7 @@ def _device_name(device) -> str:
     if device.type == 'cuda': return torch.cuda.get_device_name(device)
     return (_cpu_name() if device.type == 'cpu' else '') or device.type
 
-# %% ../nbs/01_range_test.ipynb #8c33be49
+# %% ../nbs/01_range_test.ipynb #c4173a10
 def _metric_value(v, name):
     "A metric's value for one batch: a scalar tensor (still on its device) or a float."
     if isinstance(v, torch.Tensor):
@@ -318,7 +319,7 @@ def _val_loss(model, batches, loss_fn, step, autocast):
             return sum(_forward(model, b, loss_fn, step)[0].float() for b in batches) / len(batches)
     finally: model.train()
 
-# %% ../nbs/01_range_test.ipynb #c9c08621
+# %% ../nbs/01_range_test.ipynb #028946c3
 _OK, _FAILED, _INTERRUPTED = 0, 1, 2  # what a rank reports at a check
 
 class DistributedRangeTestError(RuntimeError):
@@ -417,7 +418,7 @@ def _ranks_for(process_group) -> _Ranks:
 
 def _is_ddp(model) -> bool: return isinstance(model, torch.nn.parallel.DistributedDataParallel)
 
-# %% ../nbs/01_range_test.ipynb #e8f4446b
+# %% ../nbs/01_range_test.ipynb #df387b36
 def range_test(model:torch.nn.Module,            # the model to sweep (left where it is; never moved)
                optimizer:torch.optim.Optimizer,  # an optimizer over the model's parameters
                data,                             # iterable of batches: (x, y), dicts for model(**batch), or anything `step` takes

@@ -136,7 +136,6 @@ BAD = {  # name: (kwargs or fn(net, opt) -> kwargs, exception, message)
     'not an optimizer': (dict(optimizer=object()), TypeError, "optimizer: expected a torch.optim.Optimizer"),
     'scheduler attached': (_scheduled, ValueError, "optimizer: a learning-rate scheduler is attached"),
     'accum_steps 0': (dict(accum_steps=0), ValueError, "accum_steps: expected an integer >= 1, got 0"),
-    'fp16 on cpu': (dict(amp='fp16'), ValueError, "amp: fp16 autocast needs a GPU"),
     'amp unknown': (dict(amp='int8'), ValueError, "amp: expected None, 'bf16' or 'fp16', got 'int8'"),
     'grad_clip 0': (dict(grad_clip=0.), ValueError, "grad_clip: expected a positive number"),
     'loss_fn and step': (dict(step=lambda m, b: F.cross_entropy(m(b[0]), b[1])), ValueError, "loss_fn: give either loss_fn or step"),
@@ -428,6 +427,34 @@ def test_bf16_autocast_on_cpu_runs_and_restores():
     before = fingerprint(net, opt)
     rec = range_test(net, opt, make_data(), F.cross_entropy, num_iter=10, amp='bf16', grad_clip=1., accum_steps=2, progress=False)
     assert len(rec) == 10 and np.isfinite(rec.losses).all() and rec.meta['amp'] == 'bfloat16'
+    assert_same(before, fingerprint(net, opt))
+
+
+def test_fp16_autocast_with_grad_scaler_on_cpu_runs_and_restores(monkeypatch):
+    "The fp16 path (autocast, GradScaler, unscale before clipping) runs on the CPU too, where torch >= 2.5 has it."
+    calls = []
+    class Scaler(torch.amp.GradScaler):                                 # the real scaler, its calls noted
+        def unscale_(self, o): calls.append('unscale_'); return super().unscale_(o)
+        def step(self, o, *a, **k): calls.append('step'); return super().step(o, *a, **k)
+    monkeypatch.setattr(torch.amp, 'GradScaler', Scaler)
+    net, opt = trained_setup()
+    before = fingerprint(net, opt)
+    kw = dict(end_lr=0.1, num_iter=12, grad_clip=1., accum_steps=2, diverge_th=None, seed=0, progress=False)
+    fp16 = range_test(net, opt, make_data(), F.cross_entropy, amp='fp16', **kw)
+    assert calls == ['unscale_', 'step'] * 12
+    assert_same(before, fingerprint(net, opt))
+    fp32 = range_test(net, opt, make_data(), F.cross_entropy, **kw)
+    assert fp16.meta['amp'] == 'float16' and len(fp16) == 12 and np.isfinite(fp16.losses).all()
+    assert not np.array_equal(fp16.losses, fp32.losses)                # autocast really ran in half precision ...
+    np.testing.assert_allclose(fp16.losses, fp32.losses, rtol=1e-2)    # ... on the same sweep
+
+
+def test_fp16_on_cpu_with_older_torch_is_refused(monkeypatch):
+    net, opt = trained_setup()
+    before = fingerprint(net, opt)
+    monkeypatch.setattr(torch, '__version__', '2.4.1')
+    with pytest.raises(ValueError, match=r"amp: fp16 autocast on the CPU needs torch >= 2.5 \(this is 2.4.1\)"):
+        range_test(net, opt, make_data(), F.cross_entropy, num_iter=5, amp='fp16', progress=False)
     assert_same(before, fingerprint(net, opt))
 
 
