@@ -9,11 +9,11 @@ __all__ = ['SCHEDULES', 'ScheduleWarning', 'Schedule', 'Cyclic', 'OneCycle', 'Co
            'Exponential', 'Step', 'MultiStep', 'LinearWarmup', 'ExponentialDecay', 'PiecewiseConstantDecay',
            'FastaiOneCycle', 'Sequence']
 
-# %% ../nbs/03_schedules.ipynb #a3e33d47
+# %% ../nbs/03_schedules.ipynb #23b5db3b
 import inspect, math, numbers, warnings
 import numpy as np
 
-# %% ../nbs/03_schedules.ipynb #ed383d74
+# %% ../nbs/03_schedules.ipynb #ca69c411
 class ScheduleWarning(UserWarning):
     "A schedule that is valid but probably not what was meant."
 
@@ -49,7 +49,7 @@ def _increasing(name, vs, lo=0) -> tuple:
     if any(b <= a for a, b in zip(vs, vs[1:])): raise ValueError(f"{name} must be strictly increasing, got {list(vs)}")
     return vs
 
-# %% ../nbs/03_schedules.ipynb #42569983
+# %% ../nbs/03_schedules.ipynb #790a441f
 def _fmt(v) -> str:
     "A value as it reads in Python code."
     if isinstance(v, tuple): return f"({', '.join(map(_fmt, v))}{',' if len(v) == 1 else ''})"
@@ -124,7 +124,7 @@ def _same(a, b) -> bool: return type(a) is type(b) and a == b
 
 def _steps(n:int) -> np.ndarray: return np.arange(n, dtype=np.float64)  # step numbers, as floats (exact up to 2**53)
 
-# %% ../nbs/03_schedules.ipynb #6f78dc3c
+# %% ../nbs/03_schedules.ipynb #8e6c3a4b
 def _check_optimizer(optimizer, cycles_momentum:bool, who:str):
     "Raise if `optimizer` is not a torch optimizer, or lacks the momentum/betas a schedule cycles."
     import torch
@@ -147,13 +147,13 @@ def _set_lr(optimizer, lr:float):
         else: g['lr'] = lr
         g.pop('initial_lr', None)
 
-# %% ../nbs/03_schedules.ipynb #c51c7791
+# %% ../nbs/03_schedules.ipynb #f7e62353
 def _warn_short(name:str, steps:int, steps_per_epoch, advice:str=''):
     if steps_per_epoch is not None and steps < steps_per_epoch:
         warnings.warn(f"{name}={steps} is less than one epoch (steps_per_epoch={steps_per_epoch}): torch's schedulers count "
                       f".step() calls, usually one per batch, not epochs{advice}", ScheduleWarning, stacklevel=4)
 
-# %% ../nbs/03_schedules.ipynb #d2d611e9
+# %% ../nbs/03_schedules.ipynb #37aa2684
 def _from_suggestion_bounds(sug, need:tuple, who:str) -> dict:
     "The bounds in `need` (`'lower'`, `'upper'`) of a Suggestion-like `sug`, checked."
     out = {}
@@ -168,7 +168,7 @@ def _from_suggestion_bounds(sug, need:tuple, who:str) -> dict:
         raise ValueError(f"{who}.from_suggestion: suggestion.lower ({out['lower']:g}) must be below suggestion.upper ({out['upper']:g})")
     return out
 
-# %% ../nbs/03_schedules.ipynb #75913c28
+# %% ../nbs/03_schedules.ipynb #b3ec5556
 def _scale(fn, xs:np.ndarray) -> np.ndarray:
     "`fn` applied to every int in `xs`: vectorized when `fn` accepts arrays, else one call per distinct value."
     try:
@@ -260,7 +260,7 @@ class Cyclic(Schedule):
         b = _from_suggestion_bounds(sug, ('lower', 'upper'), cls.__name__)
         return cls(b['lower'], b['upper'], step_size_up=step_size_up, **kwargs)
 
-# %% ../nbs/03_schedules.ipynb #bec93997
+# %% ../nbs/03_schedules.ipynb #ce994360
 def _anneal(strategy, start, end, pct):
     "torch's OneCycleLR annealing from `start` (pct=0) to `end` (pct=1), in place in `pct`, with torch's operations."
     if strategy == 'cos':  # end + (start - end)/2.0*(cos(pi*pct) + 1)
@@ -357,7 +357,7 @@ class OneCycle(Schedule):
         max_lr = _from_suggestion_bounds(sug, ('upper',), cls.__name__)['upper']
         return cls(max_lr, total_steps=total_steps, epochs=epochs, steps_per_epoch=steps_per_epoch, **kwargs)
 
-# %% ../nbs/03_schedules.ipynb #868247a4
+# %% ../nbs/03_schedules.ipynb #6436a956
 class _ScalesLR(Schedule):
     "A schedule that scales the optimizer's lr (`lr`), as torch's chainable schedulers do."
     lr_params = ('lr',)
@@ -414,7 +414,7 @@ class CosineWarmRestarts(_ScalesLR):
             t_cur, t_i = t - starts[k], (self.T_0*np.float64(self.T_mult)**k)
         return _cos(self.lr, self.eta_min, t_cur, t_i)
 
-# %% ../nbs/03_schedules.ipynb #18314917
+# %% ../nbs/03_schedules.ipynb #1bdfb57d
 class Exponential(_ScalesLR):
     "`lr*gamma**t`, ≙ `ExponentialLR`."
     torch_name, torch_args = 'ExponentialLR', ('gamma',)
@@ -494,7 +494,7 @@ class LinearWarmup(_ScalesLR):
         f[1:len(r) + 1] = 1.0 + (e - s)/(T*s + (r - 1)*(e - s))
         return np.cumprod(f)
 
-# %% ../nbs/03_schedules.ipynb #2342e86c
+# %% ../nbs/03_schedules.ipynb #cbb068f4
 class ExponentialDecay(_ScalesLR):
     "Keras' `ExponentialDecay`: `initial_learning_rate * decay_rate**(step/decay_steps)` (floored with `staircase`)."
     torch_name = 'LambdaLR'
@@ -544,7 +544,7 @@ class PiecewiseConstantDecay(_ScalesLR):
                 f"  # optimizer with lr={_fmt(self.lr)}")
     def _to_torch(self, optimizer): return _lambda_lr(self, optimizer)
 
-# %% ../nbs/03_schedules.ipynb #8d43602a
+# %% ../nbs/03_schedules.ipynb #02a9b9f7
 class _Factor:
     "The lr factor of `schedule` at step `t`, for torch's LambdaLR."
     def __init__(self, schedule): self.schedule = schedule
@@ -566,7 +566,7 @@ def _lambda_lr(schedule, optimizer, momentums=None):
             return super().get_lr()
     return LambdaLRWithMomentum(optimizer, _Factor(schedule))
 
-# %% ../nbs/03_schedules.ipynb #33ef5766
+# %% ../nbs/03_schedules.ipynb #c2f02ce6
 def _sched_cos(start, end, p):
     "fastai's `sched_cos`: `start + (1 + cos(pi*(1 - p)))*(end - start)/2`."
     return start + (1 + np.cos(math.pi*(1 - p)))*(end - start)/2
@@ -624,7 +624,7 @@ class FastaiOneCycle(Schedule):
         "fastai's 1cycle peaking at a Suggestion's upper bound: `lr_max=sug.upper`."
         return cls(_from_suggestion_bounds(sug, ('upper',), cls.__name__)['upper'], total_steps, n_epoch, steps_per_epoch, **kwargs)
 
-# %% ../nbs/03_schedules.ipynb #df853a8d
+# %% ../nbs/03_schedules.ipynb #46d6dfd8
 class Sequence(Schedule):
     "Schedules one after another, each restarting at its milestone, ≙ `SequentialLR`."
     torch_name = 'SequentialLR'
@@ -666,9 +666,26 @@ class Sequence(Schedule):
         _set_lr(optimizer, self.lr)
         return SequentialLR(optimizer, [s._to_torch(optimizer) for s in self.schedules], milestones=self.milestones)
 
+    @classmethod
+    def warmup_cosine(cls,
+                      lr:float,                 # the peak lr (the optimizer's lr)
+                      total_steps:int,          # warm-up and cosine together
+                      warmup_steps:int=None,    # steps of the linear warm-up (default: 5% of total_steps, at least 1)
+                      start_factor:float=0.01,  # lr factor at step 0 (torch's LinearLR needs > 0; its default 1/3 is a weak warm-up)
+                      eta_min:float=0.,         # the lr the cosine ends at
+                      steps_per_epoch:int=None  # batches per epoch: marks epochs
+                     ) -> 'Sequence':
+        "A linear warm-up from `start_factor*lr` to `lr`, then a cosine down to `eta_min` at `total_steps`."
+        total_steps = _integer('total_steps', total_steps, lo=2)
+        warmup_steps = max(1, round(0.05*total_steps)) if warmup_steps is None else _integer('warmup_steps', warmup_steps)
+        if warmup_steps >= total_steps:
+            raise ValueError(f"warmup_steps ({warmup_steps}) must be below total_steps ({total_steps}), which include the warm-up")
+        return cls([LinearWarmup(lr, start_factor, 1.0, warmup_steps), CosineAnnealing(lr, total_steps - warmup_steps, eta_min)],
+                   [warmup_steps], steps_per_epoch)
+
 def _chainable(): return [c for c in (CosineAnnealing, CosineWarmRestarts, Exponential, Step, MultiStep, LinearWarmup,
                                       ExponentialDecay, PiecewiseConstantDecay)]
 
-# %% ../nbs/03_schedules.ipynb #44a17533
+# %% ../nbs/03_schedules.ipynb #ff7bef5a
 SCHEDULES = {c.__name__: c for c in (OneCycle, Cyclic, FastaiOneCycle, CosineAnnealing, CosineWarmRestarts, LinearWarmup,
                                      Exponential, Step, MultiStep, ExponentialDecay, PiecewiseConstantDecay, Sequence)}

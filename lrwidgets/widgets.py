@@ -7,7 +7,7 @@ Docs: https://lrwidgets.github.io/lrwidgets/widgets.html.md"""
 # %% auto #0
 __all__ = ['KINDS', 'BatchedBokehModel', 'RangeTestExplorer', 'SchedulePreviewer', 'LRDashboard']
 
-# %% ../nbs/04b_widgets.ipynb #b2e91b32
+# %% ../nbs/04b_widgets.ipynb #97e166fc
 import html, json, math, warnings
 from contextlib import contextmanager
 import numpy as np
@@ -17,10 +17,10 @@ from bokeh.protocol import Protocol
 from jupyter_bokeh import BokehModel
 from .recording import Recording
 from .analysis import analyze, suggest, RULES, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
-from .schedules import OneCycle, Cyclic, CosineAnnealing, CosineWarmRestarts, Exponential, Step
+from .schedules import OneCycle, Cyclic, CosineAnnealing, CosineWarmRestarts, Exponential, Step, Sequence
 from .plots import load_bokehjs, range_test_data, range_test_figure, schedule_data, schedule_figure, set_x_log, update_sources
 
-# %% ../nbs/04b_widgets.ipynb #1572abed
+# %% ../nbs/04b_widgets.ipynb #16f977ae
 def _message(text:str) -> str:
     "HTML of a warning box saying `text`."
     return ('<div style="padding:.6em 1em;border:1px solid #d9a0a0;background:#fff5f5;color:#7a1f1f;'
@@ -57,7 +57,7 @@ def _recordings(recs) -> list:
     if not recs or bad: raise TypeError(f"recs: expected a Recording or a non-empty list of them, got {bad or 'an empty list'}")
     return recs
 
-# %% ../nbs/04b_widgets.ipynb #cf730652
+# %% ../nbs/04b_widgets.ipynb #8b1e30c1
 class BatchedBokehModel(BokehModel):
     "A `jupyter_bokeh.BokehModel` whose document changes inside `with m.batch():` go to the browser as one patch."
     def __init__(self, model, **kwargs):
@@ -85,7 +85,7 @@ class BatchedBokehModel(BokehModel):
             self.send({'msg': 'patch', 'payload': json.dumps(buffer.ref)})
             self.send({'msg': 'patch'}, [buffer.to_bytes()])
 
-# %% ../nbs/04b_widgets.ipynb #06969382
+# %% ../nbs/04b_widgets.ipynb #cd89e70f
 class RangeTestExplorer(W.VBox):
     "Controls over one or several recorded range tests; the plot, `.suggestion` and the readout follow them."
     value = traitlets.Any(None, help="the current Suggestion (None while there is none)")
@@ -148,7 +148,7 @@ class RangeTestExplorer(W.VBox):
     @property
     def suggestion(self): return self.value
 
-# %% ../nbs/04b_widgets.ipynb #cff75b28
+# %% ../nbs/04b_widgets.ipynb #14e271a0
 def _analyze(self:RangeTestExplorer):
     "Analyses per run (None where it failed), the (combined) suggestion, and the problems to tell."
     s, analyses, problems = self.settings, [], []
@@ -230,16 +230,17 @@ RangeTestExplorer._analyze, RangeTestExplorer._code_lines, RangeTestExplorer._re
 RangeTestExplorer._show, RangeTestExplorer._on_change, RangeTestExplorer._on_x_axis = _show, _on_change, _on_x_axis
 RangeTestExplorer._sync_skips = _sync_skips
 
-# %% ../nbs/04b_widgets.ipynb #0291beb3
+# %% ../nbs/04b_widgets.ipynb #e1041f35
 _LR = dict(base=10, min=-8, max=1, step=0.001, readout_format='.3e')  # lr sliders: steps of 0.001 decade (0.23%)
-_KINDS = {  # kind: (schedule class, {argument: control})
+_KINDS = {  # kind: (schedule class or constructor, {argument: control})
     'OneCycle': (OneCycle, dict(max_lr='max_lr', pct_start='pct_start', anneal_strategy='anneal_strategy', div_factor='div_factor',
                                 final_div_factor='final_div_factor', three_phase='three_phase')),
     'Cyclic': (Cyclic, dict(base_lr='base_lr', max_lr='max_lr', step_size_up='step_size_up', mode='mode', gamma='clr_gamma')),
     'CosineAnnealing': (CosineAnnealing, dict(lr='lr', eta_min='eta_min')),
     'CosineWarmRestarts': (CosineWarmRestarts, dict(lr='lr', T_0='T_0', T_mult='T_mult', eta_min='eta_min')),
     'Exponential': (Exponential, dict(lr='lr', gamma='exp_gamma')),
-    'Step': (Step, dict(lr='lr', step_size='step_size', gamma='step_gamma'))}
+    'Step': (Step, dict(lr='lr', step_size='step_size', gamma='step_gamma')),
+    'WarmupCosine': (Sequence.warmup_cosine, dict(lr='lr', warmup_steps='warmup_steps', start_factor='start_factor', eta_min='eta_min'))}
 KINDS = {k: cls for k, (cls, _) in _KINDS.items()}
 _MOMENTUM_DEFAULTS = {'OneCycle': (0.85, 0.95), 'Cyclic': (0.8, 0.9)}  # torch's base_momentum, max_momentum
 
@@ -262,6 +263,8 @@ def _schedule_controls(d:dict, style, wide) -> dict:
         exp_gamma=W.FloatSlider(d['exp_gamma'], min=0.99, max=1., step=1e-5, readout_format='.5f', description='gamma', style=style, layout=wide()),
         step_size=W.BoundedIntText(d['step_size'], min=1, max=10**8, description='step_size', style=style),
         step_gamma=W.FloatSlider(d['step_gamma'], min=0.01, max=1., step=0.01, description='gamma', style=style, layout=wide()),
+        warmup_steps=W.BoundedIntText(d['warmup_steps'], min=1, max=10**8, description='warmup_steps', style=style),
+        start_factor=W.FloatLogSlider(d['start_factor'], base=10, min=-4, max=0, step=0.01, description='start_factor', style=style, layout=wide()),
         cycle_momentum=W.Checkbox(d['cycle_momentum'], description='cycle_momentum', indent=False),
         momentum=W.FloatRangeSlider(value=d['momentum'], min=0.5, max=0.999, step=0.005, description='momentum (base, max)', style=style, layout=wide()))
 
@@ -282,7 +285,8 @@ class SchedulePreviewer(W.VBox):
         self.max_points, self.suggestion = max_points, None
         d = dict(max_lr=max_lr, base_lr=base_lr, lr=lr, pct_start=0.3, anneal_strategy='cos', div_factor=25., final_div_factor=1e4,
                  three_phase=False, step_size_up=2 * steps_per_epoch, mode='triangular', clr_gamma=1.0, eta_min=0., T_0=2 * steps_per_epoch,
-                 T_mult=1, exp_gamma=0.999, step_size=3 * steps_per_epoch, step_gamma=0.1, cycle_momentum=True,
+                 T_mult=1, exp_gamma=0.999, step_size=3 * steps_per_epoch, step_gamma=0.1, warmup_steps=steps_per_epoch, start_factor=0.01,
+                 cycle_momentum=True,
                  momentum=_MOMENTUM_DEFAULTS.get(kind, (0.85, 0.95)))
         args = {**_KINDS[kind][1], **({'cycle_momentum': 'cycle_momentum'} if kind in _MOMENTUM_DEFAULTS else {})}
         unknown = sorted(set(params) - set(args) - ({'base_momentum', 'max_momentum'} if kind in _MOMENTUM_DEFAULTS else set()))
@@ -327,7 +331,7 @@ class SchedulePreviewer(W.VBox):
         if self.schedule is None: raise ValueError(f"the previewer's controls give no valid schedule: {self.message_text}")
         return self.schedule.to_torch(optimizer)
 
-# %% ../nbs/04b_widgets.ipynb #0e61a418
+# %% ../nbs/04b_widgets.ipynb #c8300096
 def _build(self:SchedulePreviewer):
     "The schedule for the controls (or None) and what to tell about it: its error, or its warnings."
     with warnings.catch_warnings(record=True) as caught:
@@ -375,7 +379,7 @@ def _on_kind(self:SchedulePreviewer, change):
 SchedulePreviewer._build, SchedulePreviewer._data, SchedulePreviewer._show = _build, _data, _show_schedule
 SchedulePreviewer._on_kind, SchedulePreviewer._on_change = _on_kind, _on_schedule_change
 
-# %% ../nbs/04b_widgets.ipynb #1721b7af
+# %% ../nbs/04b_widgets.ipynb #c8199761
 def _set_suggestion(self:SchedulePreviewer, sug):
     "Move the lrs to those of `sug` (a `Suggestion`), now and when the kind changes; None is ignored."
     if sug is None: return
@@ -407,7 +411,7 @@ def _from_suggestion(cls, sug, kind:str='OneCycle', **kw) -> SchedulePreviewer:
 
 SchedulePreviewer.set_suggestion, SchedulePreviewer.from_suggestion = _set_suggestion, _from_suggestion
 
-# %% ../nbs/04b_widgets.ipynb #98c00340
+# %% ../nbs/04b_widgets.ipynb #1384a8a9
 def _link(self:RangeTestExplorer, previewer:SchedulePreviewer) -> SchedulePreviewer:
     "Keep `previewer`'s lr bounds on this explorer's suggestion; returns `previewer`."
     self.observe(lambda change: previewer.set_suggestion(change.new), 'value')

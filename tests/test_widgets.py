@@ -189,6 +189,7 @@ PREVIEW_MOVES = [('max_lr', 0.05), ('pct_start', 0.4), ('anneal_strategy', 'line
                  ('kind', 'Cyclic'), ('cycle_momentum', True), ('base_lr', 1e-4), ('step_size_up', 100), ('mode', 'exp_range'),
                  ('clr_gamma', 0.995), ('mode', 'triangular2'), ('max_lr', 0.2),
                  ('kind', 'CosineAnnealing'), ('lr', 0.3), ('eta_min', 1e-4), ('kind', 'CosineWarmRestarts'), ('T_0', 30), ('T_mult', 2),
+                 ('kind', 'WarmupCosine'), ('warmup_steps', 25), ('start_factor', 0.1), ('eta_min', 1e-3), ('epochs', 4),
                  ('kind', 'Exponential'), ('exp_gamma', 0.99), ('kind', 'Step'), ('step_size', 40), ('step_gamma', 0.5), ('epochs', 7)]
 
 
@@ -233,8 +234,9 @@ def test_previewer_shows_the_schedules_warnings_and_keeps_the_plot():
     assert prev.message_text.startswith('warning:') and 'step_size_up=20' in prev.message_text
 
 
-def test_previewer_to_torch_steps_like_the_preview():
-    prev = SchedulePreviewer('OneCycle', max_lr=0.03, steps_per_epoch=20, epochs=3)
+@pytest.mark.parametrize('kind, kw', [('OneCycle', dict(max_lr=0.03)), ('WarmupCosine', dict(lr=0.03, warmup_steps=7, eta_min=1e-4))])
+def test_previewer_to_torch_steps_like_the_preview(kind, kw):
+    prev = SchedulePreviewer(kind, steps_per_epoch=20, epochs=3, **kw)
     opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1, momentum=0.9)
     sched = prev.to_torch(opt)
     lrs = []
