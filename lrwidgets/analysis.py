@@ -9,7 +9,7 @@ __all__ = ['DEFAULT_WINDOW', 'DEFAULT_DIVERGE_TH', 'DEFAULT_RULE', 'RULES', 'UP'
            'Suggestion', 'Curve', 'register_rule', 'Analysis', 'suggest', 'analyze', 'steepest', 'lightning',
            'lightning_2_5_3', 'minimum', 'steep', 'valley', 'slide', 'smith', 'robust', 'ratio']
 
-# %% ../nbs/02_analysis.ipynb #ef987d65
+# %% ../nbs/02_analysis.ipynb #1b99535d
 import functools, math, warnings
 from bisect import bisect_left
 from dataclasses import dataclass, replace
@@ -17,12 +17,12 @@ from typing import NamedTuple
 import numpy as np, pandas as pd
 from .recording import Recording
 
-# %% ../nbs/02_analysis.ipynb #631ac047
+# %% ../nbs/02_analysis.ipynb #2567e2b1
 DEFAULT_WINDOW = 40        # points in the smoothing average (EMA: alpha = 2/(window+1)); bench/quality chose it
 DEFAULT_DIVERGE_TH = 4.    # diverged once the smoothed loss exceeds this many times its best so far
 DEFAULT_RULE = 'valley'    # the rule `suggest` uses unless told otherwise; bench/quality chose it
 
-# %% ../nbs/02_analysis.ipynb #d8e4f2c6
+# %% ../nbs/02_analysis.ipynb #aec5cccd
 def _check_window(window) -> int:
     if (isinstance(window, bool) or not isinstance(window, (int, float, np.integer, np.floating))
         or not (1 <= window < math.inf) or window != int(window)):
@@ -52,7 +52,7 @@ def smooth(losses,                    # raw per-batch losses
     out[ok] = y
     return out
 
-# %% ../nbs/02_analysis.ipynb #5ee976e5
+# %% ../nbs/02_analysis.ipynb #ddda0fef
 def _check_lrs(lrs, n) -> np.ndarray:
     lrs = np.asarray(lrs, dtype='float64')
     if lrs.shape != (n,): raise ValueError(f"lrs: expected {n} learning rates (one per loss), got shape {lrs.shape}")
@@ -93,7 +93,7 @@ def loss_slope(lrs,                        # learning rates, non-decreasing
     sm = smooth(losses, window, kind)
     return _slope(_check_lrs(lrs, len(sm)), sm)
 
-# %% ../nbs/02_analysis.ipynb #7f23161a
+# %% ../nbs/02_analysis.ipynb #1c8e8e75
 def _check_th(diverge_th):
     if diverge_th is None: return None
     if isinstance(diverge_th, bool) or not isinstance(diverge_th, (int, float, np.integer, np.floating)) or not diverge_th > 1:
@@ -128,7 +128,7 @@ def cut(rec:Recording,                       # the range test
     rec = _check_rec(rec)
     return _cut(rec.losses, smooth(rec.losses, window, kind), _check_th(diverge_th))
 
-# %% ../nbs/02_analysis.ipynb #f3dfef9c
+# %% ../nbs/02_analysis.ipynb #c09bd784
 def _g(x): return 'None' if x is None else f"{x:.3g}"
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ class Suggestion:
 
 def _none(reason, rule='') -> Suggestion: return Suggestion(None, None, None, None, rule, reason)
 
-# %% ../nbs/02_analysis.ipynb #a4fdfa61
+# %% ../nbs/02_analysis.ipynb #9144a357
 @dataclass(frozen=True)
 class Curve:
     "What a rule sees: the finite points of the analysed span of a recording."
@@ -168,7 +168,7 @@ def register_rule(name:str,      # the name `suggest(rule=...)` knows it by
         return fn
     return deco
 
-# %% ../nbs/02_analysis.ipynb #974a46c9
+# %% ../nbs/02_analysis.ipynb #8f4a3e9e
 UP, DIV = 4., 4.   # a point rule's `upper` = UP × lr (at most the smoothed minimum), `lower` = upper / DIV
 
 def _from_lr(c:Curve, lr, pos, reason, up=UP, div=DIV) -> Suggestion:
@@ -178,7 +178,7 @@ def _from_lr(c:Curve, lr, pos, reason, up=UP, div=DIV) -> Suggestion:
     upper = max(lr, min(lr*up, lr_min))
     return Suggestion(float(lr), float(upper/div), float(upper), None if pos is None else int(pos), '', reason)
 
-# %% ../nbs/02_analysis.ipynb #8f582976
+# %% ../nbs/02_analysis.ipynb #57c0c89b
 def _skip(v, default, n, name) -> int:
     v = default if v is None else v
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not (0 <= v < math.inf):
@@ -290,21 +290,21 @@ def analyze(rec,                                 # a Recording (or a list of the
     if isinstance(rec, (list, tuple)): return [analyze(r, rule, window, kind, diverge_th, skip_start, skip_end, **rule_kw) for r in rec]
     return _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw)
 
-# %% ../nbs/02_analysis.ipynb #0860e395
+# %% ../nbs/02_analysis.ipynb #fed23c66
 @register_rule('steepest', skip_start=10, skip_end=5)
 def steepest(c:Curve, up=UP, div=DIV) -> Suggestion:
     "torch-lr-finder's rule: the most negative `np.gradient` of the smoothed loss, per point."
     i = int(np.argmin(np.gradient(c.smoothed)))
     return _from_lr(c, c.lrs[i], i, f"steepest descent per point at lr {c.lrs[i]:.3g}", up, div)
 
-# %% ../nbs/02_analysis.ipynb #e26f7371
+# %% ../nbs/02_analysis.ipynb #3c0a2838
 @register_rule('lightning', skip_start=10, skip_end=1)
 def lightning(c:Curve, up=UP, div=DIV) -> Suggestion:
     "Lightning's rule before 2.5.3: the most negative `np.gradient` of the smoothed loss, per point."
     i = int(np.argmin(np.gradient(c.smoothed)))
     return _from_lr(c, c.lrs[i], i, f"steepest descent per point (Lightning < 2.5.3) at lr {c.lrs[i]:.3g}", up, div)
 
-# %% ../nbs/02_analysis.ipynb #555034b1
+# %% ../nbs/02_analysis.ipynb #b504ad19
 @register_rule('lightning_2_5_3', skip_start=10, skip_end=1)
 def lightning_2_5_3(c:Curve, up=UP, div=DIV) -> Suggestion:
     "Lightning's rule since 2.5.3: the most negative gradient of the smoothed loss against the raw lr."
@@ -314,14 +314,14 @@ def lightning_2_5_3(c:Curve, up=UP, div=DIV) -> Suggestion:
     i = int(np.nanargmin(g))
     return _from_lr(c, c.lrs[i], i, f"steepest descent per unit of lr (Lightning >= 2.5.3) at lr {c.lrs[i]:.3g}", up, div)
 
-# %% ../nbs/02_analysis.ipynb #05fe6442
+# %% ../nbs/02_analysis.ipynb #56952322
 @register_rule('minimum', skip_start=0.1, skip_end=5)
 def minimum(c:Curve, up=UP, div=DIV) -> Suggestion:
     "fastai's `minimum`: a tenth of the lr where the smoothed loss is lowest."
     i = int(np.argmin(c.smoothed))
     return _from_lr(c, c.lrs[i]/10, None, f"a tenth of the lr at the smoothed minimum ({c.lrs[i]:.3g})", up, div)
 
-# %% ../nbs/02_analysis.ipynb #8a7edea3
+# %% ../nbs/02_analysis.ipynb #2c28772c
 @register_rule('steep', skip_start=0.1, skip_end=5)
 def steep(c:Curve, up=UP, div=DIV) -> Suggestion:
     "fastai's `steep`: the left end of the steepest step of the smoothed loss per ln(lr)."
@@ -332,7 +332,7 @@ def steep(c:Curve, up=UP, div=DIV) -> Suggestion:
     i = int(np.nanargmin(g))
     return _from_lr(c, c.lrs[i], i, f"steepest step per ln(lr) at lr {c.lrs[i]:.3g}", up, div)
 
-# %% ../nbs/02_analysis.ipynb #fe920212
+# %% ../nbs/02_analysis.ipynb #040ac843
 def _longest_decrease_py(y):
     "(e, k): `e` the first point that ends a longest strictly decreasing subsequence of `y`, `k` its length."
     tails, k, e = [], 0, 0        # tails[j] = -(largest value ending a decreasing subsequence of length j+1), sorted
@@ -342,7 +342,7 @@ def _longest_decrease_py(y):
         else: tails[j] = v
     return e, k
 
-# %% ../nbs/02_analysis.ipynb #f924bc89
+# %% ../nbs/02_analysis.ipynb #9bc70193
 _COMPILE_FROM = 50_000   # points from which `valley`'s patience sort runs compiled (the Python loop would take > 10 ms)
 
 def _longest_decrease_arrays(y:np.ndarray):
@@ -366,7 +366,8 @@ def _compiled_longest_decrease():
         warnings.warn(f"numba cannot be imported ({e}); valley's patience sort runs in Python, about 6x slower on long curves",
                       RuntimeWarning, stacklevel=4)
         return _longest_decrease_py
-    return njit(cache=True, nogil=True)(_longest_decrease_arrays)
+    try: return njit(cache=True, nogil=True)(_longest_decrease_arrays)
+    except RuntimeError: return njit(nogil=True)(_longest_decrease_arrays)   # no writable cache directory: compile per process
 
 def _longest_decrease(y) -> tuple:
     "(e, k): `e` the first point that ends a longest strictly decreasing subsequence of `y`, `k` its length."
@@ -374,7 +375,7 @@ def _longest_decrease(y) -> tuple:
     e, k = _compiled_longest_decrease()(np.ascontiguousarray(y, dtype=np.float64))
     return int(e), int(k)
 
-# %% ../nbs/02_analysis.ipynb #59cabc62
+# %% ../nbs/02_analysis.ipynb #5da35484
 @register_rule('valley', skip_start=0.1, skip_end=5)
 def valley(c:Curve, up=UP, div=DIV) -> Suggestion:
     "fastai's `valley`: halfway along the `k` points before `e`, the end of the longest strictly decreasing subsequence."
@@ -384,7 +385,7 @@ def valley(c:Curve, up=UP, div=DIV) -> Suggestion:
     i = max(s + int(sections) + int(sections/2), 0)
     return _from_lr(c, c.lrs[i], i, f"{(i-s)/max(e-s, 1):.0%} along the {k} points before the valley's end at lr {c.lrs[e]:.3g}", up, div)
 
-# %% ../nbs/02_analysis.ipynb #4a9fdfbc
+# %% ../nbs/02_analysis.ipynb #01b978b3
 @register_rule('slide', skip_start=0.1, skip_end=5)
 def slide(c:Curve, lr_diff:int=15, thresh:float=.005, adjust_value:float=1., up=UP, div=DIV) -> Suggestion:
     "fastai's `slide`: slide a `lr_diff`-point window left until the gradients at its ends differ by <= `thresh`."
@@ -398,7 +399,7 @@ def slide(c:Curve, lr_diff:int=15, thresh:float=.005, adjust_value:float=1., up=
     return _from_lr(c, c.lrs[i]*adjust_value, i if adjust_value == 1 else None,
                     f"gradients {lr_diff} points apart agree within {thresh:g} left of lr {c.lrs[i]:.3g}", up, div)
 
-# %% ../nbs/02_analysis.ipynb #b1d7d5dd
+# %% ../nbs/02_analysis.ipynb #49e0b8a1
 @register_rule('smith')
 def smith(c:Curve,
           start:float=0.1,  # `lower`: where the loss has made this share of its fall
@@ -415,7 +416,7 @@ def smith(c:Curve,
     return Suggestion(float(max(upper/2, lower)), float(lower), float(upper), None, '',
                       f"the loss starts falling at {lower:.3g} and is still falling briskly at {upper:.3g}; lr = upper/2")
 
-# %% ../nbs/02_analysis.ipynb #ef707fed
+# %% ../nbs/02_analysis.ipynb #1a8e923f
 def _smooth_binned(sums, counts, kernel):
     "Kernel-weighted mean per bin from per-bin sums and counts (NaN where no point is within the kernel)."
     with np.errstate(invalid='ignore', divide='ignore'):
@@ -474,7 +475,7 @@ def robust(c:Curve,
                       f"smoothed loss falls {fell} to its minimum at {10**xc[m]:.3g} (batch noise {noise}); "
                       f"lr where {lr_at:.0%} of the fall is still to come, upper where {upper_at:.0%} is")
 
-# %% ../nbs/02_analysis.ipynb #6f6f55fd
+# %% ../nbs/02_analysis.ipynb #8e19ab49
 @register_rule('ratio')
 def ratio(c:Curve,
           base:str='smith',  # the rule that gives `upper` and `lr`

@@ -205,3 +205,16 @@ def test_without_numba_valley_warns_and_runs_the_python_loop(monkeypatch):
             assert A._longest_decrease(y) == A._longest_decrease_py(y)
         assert A._compiled_longest_decrease() is A._longest_decrease_py
     finally: A._compiled_longest_decrease.cache_clear()
+
+def test_without_a_writable_numba_cache_valley_compiles_anyway(monkeypatch):
+    "numba refuses `cache=True` when none of its cache locators finds a writable directory (read-only install and home)."
+    from numba.core import caching
+    for locator in caching.CacheImpl._locator_classes:
+        monkeypatch.setattr(locator, 'from_function', classmethod(lambda cls, py_func, path: None))
+    y = smooth(np.random.default_rng(2).standard_normal(A._COMPILE_FROM + 10).cumsum(), 40)
+    A._compiled_longest_decrease.cache_clear()
+    try:
+        f = A._compiled_longest_decrease()
+        assert isinstance(f._cache, caching.NullCache)                     # compiled, with no disk cache behind it
+        assert A._longest_decrease(y) == A._longest_decrease_py(y)
+    finally: A._compiled_longest_decrease.cache_clear()
