@@ -6,8 +6,9 @@ Docs: https://lrwidgets.github.io/lrwidgets/analysis.html.md"""
 
 # %% auto #0
 __all__ = ['DEFAULT_WINDOW', 'DEFAULT_DIVERGE_TH', 'DEFAULT_RULE', 'RULES', 'UP', 'DIV', 'smooth', 'loss_slope', 'cut',
-           'Suggestion', 'Curve', 'register_rule', 'Analysis', 'suggest', 'analyze', 'steepest', 'lightning',
-           'lightning_2_5_3', 'minimum', 'steep', 'valley', 'slide', 'smith', 'robust', 'ratio']
+           'Suggestion', 'Curve', 'register_rule', 'rule_skips', 'Analysis', 'median_suggestion', 'suggest', 'analyze',
+           'steepest', 'lightning', 'lightning_2_5_3', 'minimum', 'steep', 'valley', 'slide', 'smith', 'robust',
+           'ratio']
 
 # %% ../nbs/02_analysis.ipynb #1b99535d
 import functools, math, warnings
@@ -23,9 +24,12 @@ DEFAULT_DIVERGE_TH = 4.    # diverged once the smoothed loss exceeds this many t
 DEFAULT_RULE = 'valley'    # the rule `suggest` uses unless told otherwise; bench/quality chose it
 
 # %% ../nbs/02_analysis.ipynb #aec5cccd
+def _number(v) -> bool:
+    "Is `v` a real number (and not a bool)?"
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
 def _check_window(window) -> int:
-    if (isinstance(window, bool) or not isinstance(window, (int, float, np.integer, np.floating))
-        or not (1 <= window < math.inf) or window != int(window)):
+    if not _number(window) or not (1 <= window < math.inf) or window != int(window):
         raise ValueError(f"window: expected a whole number of points >= 1, got {window!r}")
     return int(window)
 
@@ -46,7 +50,7 @@ def smooth(losses,                    # raw per-batch losses
     s = pd.Series(x if every else x[ok], copy=False)
     if window == 1: y = s.to_numpy(copy=True)
     elif kind == 'ema': y = s.ewm(alpha=2/(window+1), adjust=True).mean().to_numpy().copy()   # adjust=True: debiased
-    else: y = s.rolling(window, min_periods=1).mean().to_numpy().copy()
+    else: y = s.rolling(min(window, max(len(s), 1)), min_periods=1).mean().to_numpy().copy()   # a longer window averages the same
     if every: return y
     out = np.full(len(x), np.nan)
     out[ok] = y
@@ -74,11 +78,12 @@ def _slope(lrs, smoothed) -> np.ndarray:
     x, y = (np.log(lrs), smoothed) if every else (np.log(lrs[ok]), smoothed[ok])
     new = np.r_[True, x[1:] != x[:-1]]                         # lrs never decrease, so equal lrs are neighbours
     if new.sum() < 2: return np.full(len(lrs), np.nan)
-    if new.all(): d = _diff(y, x)
-    else:
-        starts = np.flatnonzero(new)
-        means = np.add.reduceat(y, starts) / np.diff(np.r_[starts, len(y)])
-        d = _diff(means, x[starts])[np.cumsum(new) - 1]
+    with np.errstate(over='ignore', invalid='ignore'):        # losses near the float limit: inf/NaN slopes, no warnings
+        if new.all(): d = _diff(y, x)
+        else:
+            starts = np.flatnonzero(new)
+            means = np.add.reduceat(y, starts) / np.diff(np.r_[starts, len(y)])
+            d = _diff(means, x[starts])[np.cumsum(new) - 1]
     if every: return d
     out = np.full(len(lrs), np.nan)
     out[ok] = d
@@ -96,24 +101,21 @@ def loss_slope(lrs,                        # learning rates, non-decreasing
 # %% ../nbs/02_analysis.ipynb #1c8e8e75
 def _check_th(diverge_th):
     if diverge_th is None: return None
-    if isinstance(diverge_th, bool) or not isinstance(diverge_th, (int, float, np.integer, np.floating)) or not diverge_th > 1:
+    if not _number(diverge_th) or not diverge_th > 1:
         raise ValueError(f"diverge_th: expected a number > 1 (or None for no cut), got {diverge_th!r}")
     return float(diverge_th)
 
-def _cut(losses, smoothed, diverge_th) -> int:
-    "Points kept: up to the last one that is finite and within `diverge_th` × the best smoothed loss so far."
+def _cut(losses, smoothed, diverge_th, window:int) -> int:
+    "Points kept: those before the first non-finite loss and before the smoothed loss first exceeds `diverge_th` × its best."
     n = len(losses)
     if diverge_th is None: return n
-    end, size = n, 1024
-    while end > 0:                                            # look back from the end, in growing chunks
-        start = max(end - size, 0)
-        before = np.fmin.reduce(smoothed[:start]) if start else np.nan
-        best = np.fmin(before, np.fmin.accumulate(smoothed[start:end]))   # running best, NaN skipped
-        with np.errstate(invalid='ignore', over='ignore'):
-            healthy = np.isfinite(losses[start:end]) & (smoothed[start:end] - best <= (diverge_th - 1) * np.abs(best))
-        if healthy.any(): return end - int(np.argmax(healthy[::-1]))
-        end, size = start, 4*size
-    return 0
+    bad = ~np.isfinite(losses)
+    m = int(np.argmax(bad)) if bad.any() else n               # the first non-finite loss ends the run
+    best = np.minimum.accumulate(smoothed[:m])                # smoothing keeps NaN local: all finite before m
+    warm = min(window, n // 4)                                # compared from where the average spans a whole window
+    with np.errstate(invalid='ignore', over='ignore'):
+        over = smoothed[warm:m] - best[warm:m] > (diverge_th - 1) * np.abs(best[warm:m])
+    return warm + int(np.argmax(over)) if over.any() else m
 
 def _check_rec(rec) -> Recording:
     if not isinstance(rec, Recording): raise TypeError(f"rec: expected a Recording, got {type(rec).__name__}")
@@ -124,9 +126,9 @@ def cut(rec:Recording,                       # the range test
         window:int=DEFAULT_WINDOW,           # smoothing window (see `smooth`)
         kind:str='ema'                       # 'ema' or 'sma'
        ) -> int:
-    "Number of leading points to analyse: all up to the last finite, undiverged one."
+    "Number of leading points to analyse: those before the first non-finite or diverged one."
     rec = _check_rec(rec)
-    return _cut(rec.losses, smooth(rec.losses, window, kind), _check_th(diverge_th))
+    return _cut(rec.losses, smooth(rec.losses, window, kind), _check_th(diverge_th), _check_window(window))
 
 # %% ../nbs/02_analysis.ipynb #c09bd784
 def _g(x): return 'None' if x is None else f"{x:.3g}"
@@ -159,8 +161,9 @@ class Curve:
 RULES = {}
 
 def register_rule(name:str,      # the name `suggest(rule=...)` knows it by
-                  skip_start=0,  # points skipped at the start by default (int, or a fraction < 1 of the recording)
-                  skip_end=0):   # points skipped at the end by default
+                  skip_start=0,  # points skipped at the start by default: an int, a fraction < 1 of the recording,
+                                 # or a function of the rule's keyword arguments that gives one
+                  skip_end=0):   # points skipped at the end by default (the same)
     "Decorator adding `fn(curve, **kw) -> Suggestion` to `RULES` under `name`."
     def deco(fn):
         fn.skip_start, fn.skip_end = skip_start, skip_end
@@ -181,9 +184,9 @@ def _from_lr(c:Curve, lr, pos, reason, up=UP, div=DIV) -> Suggestion:
 # %% ../nbs/02_analysis.ipynb #57c0c89b
 def _skip(v, default, n, name) -> int:
     v = default if v is None else v
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not (0 <= v < math.inf):
+    if not _number(v) or not (0 <= v < math.inf):
         raise ValueError(f"{name}: expected a number of points >= 0 (or a fraction < 1 of them), got {v!r}")
-    return int(math.floor(v * n)) if v < 1 else int(v)
+    return int(math.floor(v * n)) if v < 1 else min(int(v), n)
 
 def _nearest_row(lrs, lr) -> int:
     "The first row whose lr is closest to `lr` in log space."
@@ -196,11 +199,28 @@ def _rule(rule):
     if rule not in RULES: raise ValueError(f"rule: expected one of {sorted(RULES)} or a function, got {rule!r}")
     return rule, RULES[rule]
 
+def rule_skips(rule,        # a name in `RULES`, or a rule function
+               n:int,       # points in the recording
+               **rule_kw    # the rule's keyword arguments
+              ) -> tuple:
+    "The points `rule` skips by default at the start and at the end of an `n`-point recording."
+    fn = _rule(rule)[1]
+    own = lambda v: v(**rule_kw) if callable(v) else v
+    return tuple(_skip(own(getattr(fn, side, 0)), 0, n, side) for side in ('skip_start', 'skip_end'))
+
+def _checked(s, name, n) -> Suggestion:
+    "The answer of rule `name` on an `n`-point curve, or a TypeError/ValueError saying how it breaks the contract."
+    if not isinstance(s, Suggestion): raise TypeError(f"rule {name!r}: expected it to return a Suggestion, got {type(s).__name__}")
+    if s.index is not None and not (isinstance(s.index, (int, np.integer)) and 0 <= s.index < n):
+        raise ValueError(f"rule {name!r}: expected an index into its {n}-point curve or None, got {s.index!r}")
+    if s.lr is not None and all(_number(v) for v in (s.lower, s.upper)) and s.lower > s.upper:
+        raise ValueError(f"rule {name!r}: expected lower <= upper, got lower={s.lower:g} > upper={s.upper:g}")
+    return s
+
 def _suggest(lrs, losses, sm, kept, name, fn, skip_start, skip_end, rule_kw) -> Suggestion:
     "Run rule `fn` on the span of the recording it should see, and make its answer safe to use."
     n = len(lrs)
-    a = _skip(skip_start, getattr(fn, 'skip_start', 0), n, 'skip_start')
-    e = _skip(skip_end, getattr(fn, 'skip_end', 0), n, 'skip_end')
+    a, e = (_skip(v, own, n, side) for v, own, side in zip((skip_start, skip_end), rule_skips(fn, n, **rule_kw), ('skip_start', 'skip_end')))
     b = min(kept, n - e)
     fin = np.isfinite(sm[a:b]) if b > a else np.zeros(0, bool)
     rows = np.arange(a, b) if fin.all() else np.flatnonzero(fin) + a
@@ -211,14 +231,14 @@ def _suggest(lrs, losses, sm, kept, name, fn, skip_start, skip_end, rule_kw) -> 
     c = Curve(lrs[a:b], losses[a:b], sm[a:b], rows) if len(rows) == b - a else Curve(lrs[rows], losses[rows], sm[rows], rows)
     if np.ptp(c.smoothed) <= 1e-12 * np.abs(c.smoothed).max(): return _none("the smoothed loss is flat", name)
     if not (np.diff(c.smoothed) < 0).any(): return _none("the smoothed loss never falls", name)
-    s = fn(c, **rule_kw)
+    s = _checked(fn(c, **rule_kw), name, len(c))
     if s.lr is None: return replace(s, rule=name)
     if not all(v is not None and np.isfinite(v) for v in (s.lr, s.lower, s.upper)):
         return _none(f"the rule gave lr={s.lr}, lower={s.lower}, upper={s.upper}", name)
     lr, lower, upper = (float(min(max(v, lrs[0]), lrs[-1])) for v in (s.lr, s.lower, s.upper))
     reason = s.reason + (" (lr clamped to the recorded range)" if lr != s.lr else '')
     index = int(c.rows[s.index]) if s.index is not None else _nearest_row(lrs, lr)
-    return Suggestion(lr, min(lower, upper), upper, index, name, reason)
+    return Suggestion(lr, lower, upper, index, name, reason)
 
 class Analysis(NamedTuple):
     "Everything the explorer and the report draw for one recording."
@@ -232,11 +252,13 @@ def _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw,
     name, fn = _rule(rule)
     lrs, losses = rec.lrs, rec.losses
     sm = smooth(losses, window, kind)
-    kept = _cut(losses, sm, _check_th(diverge_th))
+    kept = _cut(losses, sm, _check_th(diverge_th), _check_window(window))
     sug = _suggest(lrs, losses, sm, kept, name, fn, skip_start, skip_end, rule_kw) if len(rec) else _none("the recording is empty", name)
     return Analysis(sm, _slope(lrs, sm) if slope else None, kept, sug)
 
-def _combine(sugs, name) -> Suggestion:
+def median_suggestion(sugs:list,   # the runs' suggestions (some may have no lr)
+                      name:str      # the rule's name
+                     ) -> Suggestion:
     "One suggestion from several runs' suggestions: the median, in log space, of each lr."
     good = [s for s in sugs if s.lr is not None]
     if not good: return _none(f"none of the {len(sugs)} runs gave a suggestion (first: {sugs[0].reason})", name)
@@ -275,7 +297,7 @@ def suggest(rec,                                 # a Recording, or a list of the
                 return _none(f"all {len(lrs)} points of the {len(rec)} runs have lr {lrs[0]:g}: pooled, they sweep nothing", _rule(rule)[0])
             s = suggest(_pool(recs), *args, **rule_kw)
             return replace(s, index=None, reason=f"{s.reason} (points of {len(rec)} runs pooled)")
-        return _combine([suggest(r, *args, **rule_kw) for r in rec], _rule(rule)[0])
+        return median_suggestion([suggest(r, *args, **rule_kw) for r in rec], _rule(rule)[0])
     return _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw, slope=False).suggestion
 
 def analyze(rec,                                 # a Recording (or a list of them: one Analysis each)
@@ -389,7 +411,10 @@ def valley(c:Curve, up=UP, div=DIV) -> Suggestion:
 @register_rule('slide', skip_start=0.1, skip_end=5)
 def slide(c:Curve, lr_diff:int=15, thresh:float=.005, adjust_value:float=1., up=UP, div=DIV) -> Suggestion:
     "fastai's `slide`: slide a `lr_diff`-point window left until the gradients at its ends differ by <= `thresh`."
-    n = len(c)
+    if not (_number(lr_diff) and lr_diff == int(lr_diff) >= 1 and _number(thresh) and thresh >= 0 and _number(adjust_value) and adjust_value > 0):
+        raise ValueError(f"slide: expected a whole lr_diff >= 1, thresh >= 0 and adjust_value > 0, "
+                         f"got lr_diff={lr_diff!r}, thresh={thresh!r}, adjust_value={adjust_value!r}")
+    n, lr_diff = len(c), int(lr_diff)
     if n <= lr_diff: return _none(f"slide needs more than lr_diff={lr_diff} points, got {n}")
     g = np.gradient(c.smoothed)
     r = np.arange(n-1, lr_diff-1, -1)                        # the window's right end, sliding left
@@ -406,6 +431,8 @@ def smith(c:Curve,
           back:float=0.1    # `upper`: last point still this share of the fall above the minimum
          ) -> Suggestion:
     "Smith's CLR bounds: where the smoothed loss clearly starts falling, and where it stops (backed off from the minimum)."
+    if not (_number(start) and _number(back) and 0 <= start < 1 and 0 <= back < 1):
+        raise ValueError(f"smith: expected 0 <= start < 1 and 0 <= back < 1, got start={start!r}, back={back!r}")
     L = c.smoothed
     m = int(np.argmin(L)); t = int(np.argmax(L[:m+1])); fall = L[t] - L[m]
     if not fall > 0: return _none("the smoothed loss never falls")
@@ -431,7 +458,8 @@ def robust(c:Curve,
            bins:int=256         # steps of the log-lr grid
           ) -> Suggestion:
     "Backed off from the minimum of a robustly smoothed log-loss over log-lr, by share of the fall still to come."
-    if not (0 < width <= 1 and 0 <= upper_at <= lr_at <= 1 and div >= 1 and int(bins) == bins >= 8):
+    if not (all(_number(v) for v in (width, lr_at, upper_at, div, bins))
+            and 0 < width <= 1 and 0 <= upper_at <= lr_at <= 1 and div >= 1 and int(bins) == bins >= 8):
         raise ValueError(f"robust: expected 0 < width <= 1, 0 <= upper_at <= lr_at <= 1, div >= 1 and whole bins >= 8, "
                          f"got width={width!r}, lr_at={lr_at!r}, upper_at={upper_at!r}, div={div!r}, bins={bins!r}")
     x = np.log10(c.lrs); n, span, bins = len(x), x[-1] - x[0], int(bins)
@@ -476,7 +504,11 @@ def robust(c:Curve,
                       f"lr where {lr_at:.0%} of the fall is still to come, upper where {upper_at:.0%} is")
 
 # %% ../nbs/02_analysis.ipynb #8e19ab49
-@register_rule('ratio')
+def _base_skip(side):
+    "ratio's own skip at `side`: its base rule's."
+    return lambda base='smith', **kw: getattr(RULES.get(base), side, 0) if isinstance(base, str) and base != 'ratio' else 0
+
+@register_rule('ratio', skip_start=_base_skip('skip_start'), skip_end=_base_skip('skip_end'))
 def ratio(c:Curve,
           base:str='smith',  # the rule that gives `upper` and `lr`
           div:float=4.,      # lower = upper / div (Smith: 3 or 4; Morris: 3 to 10)

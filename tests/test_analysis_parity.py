@@ -191,6 +191,17 @@ def test_fastai_nan_cut():
     assert suggest(rec, 'valley', window=1, diverge_th=1e300).lr == fastai_valley(tl, tL)
     assert suggest(rec, 'slide', window=1, diverge_th=1e300).lr == fastai_slide(tl, tL)
 
+def test_fastai_nan_in_the_middle():
+    "A single NaN inside fastai's span ends it there; the cut at the first non-finite loss does the same."
+    lrs, raw = curve(4, 120, 'synthetic')
+    L = fastai_smooth(raw)
+    L[60] = np.nan
+    tl, tL = fastai_trim(lrs, L)
+    assert len(tl) == 60 - 12
+    rec = Recording.from_arrays(lrs, L)
+    for rule, peer in (('valley', fastai_valley), ('slide', fastai_slide), ('steep', fastai_steep)):
+        assert suggest(rec, rule, window=1, diverge_th=1e300).lr == peer(tl, tL), rule
+
 def test_lightning_nan_row_is_mapped_back():
     "With NaNs inside the window Lightning < 2.5.3 reports a shifted row; we report the row of the chosen point."
     rec = synthetic(100, noise=0.05, seed=5)
