@@ -10,7 +10,7 @@ __all__ = ['MAX_EPOCH_MARKS', 'Buckets', 'downsample', 'run_color', 'range_test_
            'update_sources', 'load_bokehjs', 'schedule_data', 'schedule_figure']
 
 # %% ../nbs/04a_plots.ipynb #a4772b98
-import re, weakref
+import contextlib, re, weakref
 import numpy as np
 from bokeh.layouts import column
 from bokeh.models import (BasicTicker, BasicTickFormatter, ColumnDataSource, DataRange1d, HoverTool, LinearScale,
@@ -82,35 +82,36 @@ def _extra_columns(rec) -> list:
     "Recorded columns worth a panel of their own: `val_loss` and metrics."
     return [c for c in rec.df.columns if not _NOT_EXTRA.fullmatch(c)]
 
-def _curves(lrs, its, y, cut, buckets, name) -> tuple:
+def _curves(lrs, its, y, cut, buckets, name, extremes=None) -> tuple:
     "Columns `lr`, `iteration` and `name` of the finite points of `y` before and from `cut`, downsampled by `buckets`."
     if buckets is None: i = np.flatnonzero(np.isfinite(y))
     else:
         ends = np.array([0, cut - 1, cut, len(y) - 1])
         ends = ends[(ends >= 0) & (ends < len(y))]
-        i = _sorted_unique(np.r_[buckets.extremes(y), ends[np.isfinite(y[ends])]])
+        i = _sorted_unique(np.r_[buckets.extremes(y) if extremes is None else extremes, ends[np.isfinite(y[ends])]])
     cols = lambda j: {'lr': lrs[j], 'iteration': its[j], name: y[j]}
     return cols(i[i < cut]), cols(i[i >= cut])
 
 def _no_curve(name) -> dict: return {'lr': _empty(), 'iteration': _empty(), name: _empty()}
 
-_BUCKETS = weakref.WeakKeyDictionary()  # Recording -> (length, n, Buckets over its log lrs): slider moves reuse them
+_BUCKETS = weakref.WeakKeyDictionary()  # Recording -> (length, n, Buckets over its log lrs, raw extremes): slider moves reuse them
 
-def _buckets(rec, max_points):
-    "Log-lr buckets for drawing `rec` with `max_points`, or None when it is drawn whole."
+def _buckets(rec, max_points) -> tuple:
+    "Log-lr buckets for drawing `rec` with `max_points` and the raw losses' extremes in them, or (None, None) when it is drawn whole."
     n = max(1, (max_points - 2) // 2)
-    if len(rec) <= max_points: return None
+    if len(rec) <= max_points: return None, None
     cached = _BUCKETS.get(rec)
     if cached is None or cached[:2] != (len(rec), n):
-        cached = (len(rec), n, Buckets(np.log(rec.lrs), n))
+        buckets = Buckets(np.log(rec.lrs), n)
+        cached = (len(rec), n, buckets, buckets.extremes(rec.losses))
         _BUCKETS[rec] = cached
-    return cached[2]
+    return cached[2:]
 
 def _run_data(i, rec, a, max_points) -> dict:
     "The sources of run `i` (see the table above)."
     lrs, losses, its = rec.lrs, rec.losses, rec.df['iteration'].to_numpy()
-    buckets, k = _buckets(rec, max_points), len(rec) if a is None else int(a.cut)
-    d = dict(zip((f'raw_{i}', f'raw_after_{i}'), _curves(lrs, its, losses, k, buckets, 'loss')))
+    (buckets, raw_extremes), k = _buckets(rec, max_points), len(rec) if a is None else int(a.cut)
+    d = dict(zip((f'raw_{i}', f'raw_after_{i}'), _curves(lrs, its, losses, k, buckets, 'loss', raw_extremes)))
     if a is None:
         d.update({f'smooth_{i}': _no_curve('loss'), f'smooth_after_{i}': _no_curve('loss'), f'slope_{i}': _no_curve('slope'),
                   f'marker_{i}': dict(_no_curve('loss'), slope=_empty())})
@@ -182,11 +183,11 @@ def range_test_figure(data:dict,           # from `range_test_data`
     main = []
     for i in runs:
         c, label = run_color(i), str(data['runs']['label'][i])
-        raw = loss.scatter('lr', 'loss', source=srcs[f'raw_{i}'], color=c, alpha=0.25, size=3)
-        loss.scatter('lr', 'loss', source=srcs[f'raw_after_{i}'], color='#999999', alpha=0.25, size=3)
-        sm = loss.line('lr', 'loss', source=srcs[f'smooth_{i}'], color=c, line_width=2, legend_label=label)
-        loss.line('lr', 'loss', source=srcs[f'smooth_after_{i}'], color='#999999', line_width=2, line_dash='dotted')
-        loss.scatter('lr', 'loss', source=srcs[f'marker_{i}'], color=c, size=11, marker='inverted_triangle', line_color='black')
+        sm = loss.line('lr', 'loss', source=srcs[f'smooth_{i}'], color=c, line_width=2, legend_label=label)   # first: the legend's glyph
+        raw = loss.scatter('lr', 'loss', source=srcs[f'raw_{i}'], color=c, alpha=0.25, size=3, legend_label=label)
+        loss.scatter('lr', 'loss', source=srcs[f'raw_after_{i}'], color='#999999', alpha=0.25, size=3, legend_label=label)
+        loss.line('lr', 'loss', source=srcs[f'smooth_after_{i}'], color='#999999', line_width=2, line_dash='dotted', legend_label=label)
+        loss.scatter('lr', 'loss', source=srcs[f'marker_{i}'], color=c, size=11, marker='inverted_triangle', line_color='black', legend_label=label)
         slope.line('lr', 'slope', source=srcs[f'slope_{i}'], color=c, line_width=2)
         slope.scatter('lr', 'slope', source=srcs[f'marker_{i}'], color=c, size=11, marker='inverted_triangle', line_color='black')
         main += [raw, sm]
@@ -207,13 +208,23 @@ def range_test_figure(data:dict,           # from `range_test_data`
     return column(*panels), srcs
 
 # %% ../nbs/04a_plots.ipynb #e217aec3
+_X_AXES = weakref.WeakKeyDictionary()  # Plot -> {log: (scale, ticker, formatter)}: switches reuse them
+
+def _x_axis(p, log:bool) -> tuple:
+    "The scale, ticker and formatter of a log (or linear) x axis for panel `p`, made once."
+    both = _X_AXES.setdefault(p, {isinstance(p.x_scale, LogScale): (p.x_scale, p.below[0].ticker, p.below[0].formatter)})
+    if log not in both: both[log] = (LogScale(), LogTicker(), LogTickFormatter()) if log else (LinearScale(), BasicTicker(), BasicTickFormatter())
+    return both[log]
+
 def set_x_log(layout,      # a layout from `range_test_figure` or `schedule_figure`
               log:bool):   # log x axis (else linear)
     "Switch every panel of `layout` to a log or linear x axis."
-    for p in layout.select({"type": Plot}):
-        p.x_scale = LogScale() if log else LinearScale()
-        for ax in p.below:
-            ax.ticker, ax.formatter = (LogTicker(), LogTickFormatter()) if log else (BasicTicker(), BasicTickFormatter())
+    doc = layout.document
+    with doc.models.freeze() if doc is not None else contextlib.nullcontext():   # one walk of the document
+        for p in layout.select({"type": Plot}):
+            scale, ticker, formatter = _x_axis(p, log)
+            p.x_scale = scale
+            for ax in p.below: ax.ticker, ax.formatter = ticker, formatter
 
 # %% ../nbs/04a_plots.ipynb #5164ad99
 def update_sources(sources:dict,  # name -> ColumnDataSource, from a figure function
