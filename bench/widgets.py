@@ -11,6 +11,9 @@ we report medians and 90th percentiles of wall-clock and CPU (process) time, and
 target (<= 1 meets it). The machine is shared, so the exit status follows the CPU times. Targets: explorer <= 10 ms at 10 000 points, <= 100 ms at 1 000 000 points; previewer
 <= 10 ms at 100 000 steps.
 
+The x-axis toggle changes no data: it swaps every panel's scale and ticks (its check is the scale's type). The
+dashboard cases move an explorer control of an `LRDashboard`, so the time includes the linked previewer's update.
+
 For scale, one more case redraws the 10 000-point explorer the way a non-patching widget would: a new figure
 and a new BokehModel per change (same data); the ratio says what the patches save.
 """
@@ -20,7 +23,8 @@ from jupyter_bokeh import BokehModel
 from lrwidgets.recording import synthetic
 from lrwidgets.analysis import analyze, RULES
 from lrwidgets.plots import range_test_data, range_test_figure
-from lrwidgets.widgets import RangeTestExplorer, SchedulePreviewer
+from bokeh.models import Plot
+from lrwidgets.widgets import RangeTestExplorer, SchedulePreviewer, LRDashboard
 
 
 def timed(f):
@@ -42,6 +46,11 @@ def mover(widget, control, values, check):
     return move
 
 
+def x_axis_of(ex):
+    "The x scale types of the explorer's panels (what the x-axis toggle changes)."
+    return lambda: str(sorted(type(p.x_scale).__name__ for p in ex.layout_bokeh.select({'type': Plot})))
+
+
 def rerender(rec, ex, keep):
     "What a re-rendering widget does per change: the analysis, a new figure and a new BokehModel (kept in `keep`)."
     def go():
@@ -54,6 +63,7 @@ def main(repeats=15, big=1_000_000):
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; numpy {np.__version__}")
     small_rec, big_rec = synthetic(10_000, seed=0), synthetic(big, seed=0)
     small, large = RangeTestExplorer(small_rec), RangeTestExplorer(big_rec)
+    dash_small, dash_large = LRDashboard(small_rec), LRDashboard(big_rec)
     prev = SchedulePreviewer('OneCycle', steps_per_epoch=1000, epochs=100)      # 100 000 steps
     cyc = SchedulePreviewer('Cyclic', steps_per_epoch=1000, epochs=100, step_size_up=4000)
     smooth_of = lambda ex: (lambda: ex.sources['smooth_0'].data['loss'])
@@ -66,6 +76,10 @@ def main(repeats=15, big=1_000_000):
         for rule in ('steep', 'robust', 'valley'):     # each move: from the previous rule to this one; valley, the default, last,
                                                        # so the window, kind and diverge_th moves run valley too
             cases[f'{label}: rule -> {rule}'] = (mover(ex, 'rule', [rule], lambda ex=ex: ex.readout.value), target)
+        cases[f'{label}: x axis'] = (mover(ex, 'x_log', [False, True], x_axis_of(ex)), target)
+    for label, dash, target in (('dashboard 10k', dash_small, 0.010), (f'dashboard {big//1000}k', dash_large, 0.100)):
+        lr_max = lambda dash=dash: dash.previewer.sources['lr'].data['lr']
+        cases[f'{label}: window'] = (mover(dash.explorer, 'window', [10, 30], lr_max), target)
     cases['previewer 100k steps: max_lr'] = (mover(prev, 'max_lr', [3e-2, 1e-2], lr_of(prev)), 0.010)
     cases['previewer 100k steps: pct_start'] = (mover(prev, 'pct_start', [0.25, 0.4], lr_of(prev)), 0.010)
     cases['previewer 100k steps: Cyclic mode'] = (mover(cyc, 'mode', ['triangular2', 'exp_range'], lr_of(cyc)), 0.010)

@@ -16,7 +16,8 @@ import traitlets
 from bokeh.protocol import Protocol
 from jupyter_bokeh import BokehModel
 from .recording import Recording
-from .analysis import analyze, suggest, RULES, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
+from .analysis import (analyze, median_suggestion, rule_skips, Suggestion, RULES, DEFAULT_RULE, DEFAULT_WINDOW,
+                                DEFAULT_DIVERGE_TH)
 from .schedules import OneCycle, Cyclic, CosineAnnealing, CosineWarmRestarts, Exponential, Step, Sequence
 from .plots import load_bokehjs, range_test_data, range_test_figure, schedule_data, schedule_figure, set_x_log, update_sources
 
@@ -25,6 +26,12 @@ def _message(text:str) -> str:
     "HTML of a warning box saying `text`."
     return ('<div style="padding:.6em 1em;border:1px solid #d9a0a0;background:#fff5f5;color:#7a1f1f;'
             f'border-radius:4px;white-space:pre-wrap">{html.escape(text)}</div>')
+
+def _tell(widget, text:str):
+    "Show `text` in `widget.message` where the plot was, and keep it in `widget.message_text`; '' hides the message."
+    widget.message_text = text
+    widget.message.value = _message(text) if text else ''
+    widget.message.layout.display = None if text else 'none'
 
 def _fmt(v) -> str: return '–' if v is None else f"{v:.3g}"
 
@@ -104,8 +111,9 @@ class RangeTestExplorer(W.VBox):
         self.recs, self.total_steps, self.max_points = _recordings(recs), total_steps, max_points
         if rule not in RULES: raise ValueError(f"rule: expected one of {list(RULES)}, got {rule!r}")
         self._n = n = max(len(r) for r in self.recs)
+        self._problems = [_problem(r) for r in self.recs]      # the recordings are fixed: what is wrong with them too
         own = skip_start is None and skip_end is None
-        skip_start, skip_end = (self._rule_skips(rule) if own else (skip_start or 0, skip_end or 0))
+        skip_start, skip_end = (own if given is None else given for given, own in zip((skip_start, skip_end), self._rule_skips(rule)))
         style, wide = dict(description_width='130px'), lambda: W.Layout(width='420px')
         self.controls = dict(
             window=W.IntSlider(window, min=1, max=max(window, 200), description='smoothing window', style=style, layout=wide()),
@@ -131,10 +139,8 @@ class RangeTestExplorer(W.VBox):
         for k, w in c.items(): w.observe(self._on_x_axis if k == 'x_log' else self._on_change, 'value')
 
     def _rule_skips(self, rule) -> tuple:
-        "The points `rule` skips at the start and end by default (`RULES` functions carry them; fractions of the length)."
-        pts = lambda v: int(v * self._n) if v < 1 else int(v)
-        fn = RULES[rule]
-        return pts(getattr(fn, 'skip_start', 0)), pts(getattr(fn, 'skip_end', 0))
+        "The points `rule` skips at the start and end by default, on the longest recording."
+        return rule_skips(rule, self._n)
 
     @property
     def settings(self) -> dict:
@@ -150,21 +156,15 @@ class RangeTestExplorer(W.VBox):
 
 # %% ../nbs/04b_widgets.ipynb #14e271a0
 def _analyze(self:RangeTestExplorer):
-    "Analyses per run (None where it failed), the (combined) suggestion, and the problems to tell."
-    s, analyses, problems = self.settings, [], []
+    "Analyses per run (None where it raised), the suggestion (`analysis.suggest`'s for the runs), and the problems to tell."
+    s, analyses, sugs, problems = self.settings, [], [], [p for p in self._problems if p]
     for r in self.recs:
-        why = _problem(r)
-        if why is None:
-            try: analyses.append(analyze(r, **s)); continue
-            except Exception as e: why = f"{r.label!r}: {type(e).__name__}: {e}"
-        analyses.append(None); problems.append(why)
-    ok = [r for r, a in zip(self.recs, analyses) if a is not None]
-    sug = None
-    if len(self.recs) == 1: sug = analyses[0] and analyses[0].suggestion
-    elif ok:
-        try: sug = suggest(ok, **s)
-        except Exception as e: problems.append(f"combined suggestion: {type(e).__name__}: {e}")
-    return analyses, sug, problems
+        try: a = analyze(r, **s)
+        except Exception as e:   # e.g. a rule of the user's that breaks its contract
+            why = f"{type(e).__name__}: {e}"
+            analyses.append(None); sugs.append(Suggestion(None, None, None, None, s['rule'], why)); problems.append(f"{r.label!r}: {why}")
+        else: analyses.append(a); sugs.append(a.suggestion)
+    return analyses, sugs[0] if len(sugs) == 1 else median_suggestion(sugs, s['rule']), problems
 
 def _code_lines(self:RangeTestExplorer, sug) -> str:
     "Torch lines for 1cycle and CLR from `sug`, or '' when it has no bounds."
@@ -176,9 +176,7 @@ def _code_lines(self:RangeTestExplorer, sug) -> str:
 
 def _readout(self:RangeTestExplorer, analyses, sug, code:str) -> str:
     "HTML of the suggestion(s), the rule's reason and the `code` lines."
-    if sug is None or sug.lr is None:
-        reason = sug.reason if sug is not None else 'no run could be analysed'
-        return f"<b>no suggestion</b>: {html.escape(str(reason))}"
+    if sug.lr is None: return f"<b>no suggestion</b>: {html.escape(str(sug.reason))}"
     rows = ''
     if len(self.recs) > 1:
         cells = lambda a: ''.join(f"<td>{_fmt(getattr(a.suggestion, f) if a else None)}</td>" for f in ('lr', 'lower', 'upper'))
@@ -190,13 +188,10 @@ def _readout(self:RangeTestExplorer, analyses, sug, code:str) -> str:
 
 def _show(self:RangeTestExplorer, analyses, sug, problems, redraw=True):
     "Put the new state into the readout, the message, the plot's sources and `.value`."
-    self.code = '' if sug is None or sug.lr is None else self._code_lines(sug)
+    self.code = '' if sug.lr is None else self._code_lines(sug)
     self.readout.value = self._readout(analyses, sug, self.code)
-    drawable = any(_problem(r) is None for r in self.recs)
-    self.message_text = '\n'.join(problems)
-    self.message.value = _message(self.message_text) if problems else ''
-    self.message.layout.display = None if problems else 'none'
-    self.plot.layout.display = None if drawable else 'none'
+    _tell(self, '\n'.join(problems))
+    self.plot.layout.display = None if any(p is None for p in self._problems) else 'none'
     if redraw:
         with self.plot.batch(): update_sources(self.sources, range_test_data(self.recs, analyses, self.max_points, sug))
     self.value = sug
@@ -218,13 +213,13 @@ def _on_change(self:RangeTestExplorer, change=None):
     try:
         if change is not None and change.owner in (self.controls['rule'], self.controls['own_skips']): self._sync_skips()
         self._show(*self._analyze())
-    except Exception as e:
-        self.message_text = f"{type(e).__name__}: {e}"
-        self.message.value, self.message.layout.display = _message(self.message_text), None
+    except Exception as e: _tell(self, f"{type(e).__name__}: {e}")
 
 def _on_x_axis(self:RangeTestExplorer, change):
-    "Switch the lr axis between log and linear (scales only: the data stay)."
-    with self.plot.batch(): set_x_log(self.layout_bokeh, change.new)
+    "Switch the lr axis between log and linear (scales only: the data stay); never raises."
+    try:
+        with self.plot.batch(): set_x_log(self.layout_bokeh, change.new)
+    except Exception as e: _tell(self, f"{type(e).__name__}: {e}")
 
 RangeTestExplorer._analyze, RangeTestExplorer._code_lines, RangeTestExplorer._readout = _analyze, _code_lines, _readout
 RangeTestExplorer._show, RangeTestExplorer._on_change, RangeTestExplorer._on_x_axis = _show, _on_change, _on_x_axis
@@ -351,9 +346,7 @@ def _show_schedule(self:SchedulePreviewer, sched, problem, redraw=True):
     used = set(_KINDS[kind][1].values()) | ({'cycle_momentum', 'momentum'} if kind in _MOMENTUM_DEFAULTS else set())
     for k, w in self.controls.items():
         if k not in ('kind', 'steps_per_epoch', 'epochs'): w.layout.display = None if k in used else 'none'
-    self.message_text = problem or ''
-    self.message.value = _message(problem) if problem else ''
-    self.message.layout.display = None if problem else 'none'
+    _tell(self, problem or '')
     self.plot.layout.display = 'none' if sched is None else None
     self.code.value = '' if sched is None else f"<pre style='user-select:all;margin:.3em 0'>{html.escape(sched.torch_call())}</pre>"
     if redraw:
@@ -364,9 +357,7 @@ def _on_schedule_change(self:SchedulePreviewer, change=None):
     "Rebuild and redraw the schedule for the current controls; never raises."
     if self._quiet: return
     try: self._show(*self._build())
-    except Exception as e:
-        self.message_text = f"{type(e).__name__}: {e}"
-        self.message.value, self.message.layout.display = _message(self.message_text), None
+    except Exception as e: _tell(self, f"{type(e).__name__}: {e}")
 
 def _on_kind(self:SchedulePreviewer, change):
     "Switch kind: torch's momentum defaults for it and the bounds of the last suggestion, then redraw once."
@@ -392,9 +383,8 @@ def _set_suggestion(self:SchedulePreviewer, sug):
             values = {args[k]: getattr(sched, k) for k in cls.lr_params}
         elif sug.lr is None: raise ValueError(f"the suggestion has no lr ({sug.reason})")
         else: values = {'lr': sug.lr}
-    except Exception as e:
-        self.message_text = f"the suggestion gives no {kind} schedule: {type(e).__name__}: {e}"
-        self.message.value, self.message.layout.display = _message(self.message_text), None
+    except Exception as e:   # no schedule until the explorer suggests one again, or the controls are moved by hand
+        self._show(None, f"the suggestion gives no {kind} schedule: {type(e).__name__}: {e}")
         return
     self._quiet = True
     try:

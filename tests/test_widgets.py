@@ -90,6 +90,30 @@ def test_controls_map_to_analyze_arguments(rec):
     assert ex.controls['skip_start'].value == (int(v * len(rec)) if v < 1 else v)
 
 
+def test_one_skip_given_the_other_is_the_rules_own(rec):
+    ex = RangeTestExplorer(rec, rule='steep', skip_start=4)
+    assert ex.settings['skip_start'] == 4 and ex.settings['skip_end'] == RULES['steep'].skip_end
+    assert ex.suggestion == suggest(rec, 'steep', skip_start=4)
+    ex.controls['rule'].value = 'ratio'                                 # ratio skips what its base (smith) skips
+    ex.controls['own_skips'].value = True
+    assert (ex.controls['skip_start'].value, ex.controls['skip_end'].value) == (0, 0)
+    check(ex, rec)
+
+
+def test_recorded_val_loss_and_metrics_get_panels_that_share_the_marks(rec):
+    n = len(rec)
+    r = Recording.from_arrays(rec.lrs, rec.losses, val_loss=np.where(np.arange(n) % 40 == 0, rec.losses, np.nan),
+                              accuracy=np.linspace(0.1, 0.9, n), meta=dict(label='with metrics'))
+    ex = RangeTestExplorer(r)
+    panels = ex.layout_bokeh.children
+    assert [p.title.text for p in panels] == ['loss vs learning rate', 'loss slope (d loss / d ln lr)', 'accuracy', 'val_loss']
+    assert len(ex.sources['extra_val_loss_0'].data['lr']) == 10
+    np.testing.assert_array_equal(ex.sources['extra_accuracy_0'].data['value'], r.df['accuracy'].to_numpy())
+    for p in panels[2:]: assert {g.data_source.name for g in p.renderers} >= {'band', 'suggestion'}
+    ex.controls['window'].value = 9
+    check(ex, r)
+
+
 def test_x_axis_toggle_swaps_scales_without_touching_data(rec):
     ex = RangeTestExplorer(rec)
     data = {k: dict(s.data) for k, s in ex.sources.items()}
@@ -114,21 +138,20 @@ def test_bad_recordings_show_a_message_and_never_raise(name):
     bad, words = BAD[name]
     ex = RangeTestExplorer(bad)
     assert ex.plot.layout.display == 'none' and ex.message.layout.display is None
-    assert words in ex.message_text and ex.suggestion is None and 'no suggestion' in ex.readout.value
-    for control, value in CONTROL_MOVES + [('x_log', False)]:
-        ex.controls[control].value = value
-        assert ex.suggestion is None and words in ex.message_text
+    assert words in ex.message_text and 'no suggestion' in ex.readout.value
+    for control, value in [(None, None)] + CONTROL_MOVES + [('x_log', False)]:
+        if control: ex.controls[control].value = value
+        assert ex.suggestion == suggest(bad, **ex.settings) and ex.suggestion.lr is None and words in ex.message_text
 
 
 def test_a_bad_run_among_good_ones_is_named_and_the_rest_compared(rec):
     nan_run = BAD['all NaN'][0]
     ex = RangeTestExplorer([rec, nan_run, synthetic(300, seed=2, label='second')])
     assert ex.plot.layout.display is None and "'nan'" in ex.message_text
-    good = [rec, ex.recs[2]]
-    assert ex.suggestion == suggest(good, **ex.settings)
+    assert ex.suggestion == suggest(ex.recs, **ex.settings) and ex.suggestion.reason.endswith('; 1 gave none')
     assert len(ex.sources['raw_1'].data['lr']) == 0 and len(ex.sources['raw_2'].data['lr']) > 0
     ex.controls['window'].value = 5
-    assert ex.suggestion == suggest(good, **ex.settings)
+    assert ex.suggestion == suggest(ex.recs, **ex.settings)
 
 
 def test_an_analysis_that_raises_is_shown_not_raised(rec, monkeypatch):
@@ -136,7 +159,7 @@ def test_an_analysis_that_raises_is_shown_not_raised(rec, monkeypatch):
     def broken(*a, **k): raise RuntimeError('boom')
     monkeypatch.setattr(wmod, 'analyze', broken)
     ex.controls['window'].value = 11                     # must not raise into the notebook
-    assert 'RuntimeError: boom' in ex.message_text and ex.suggestion is None
+    assert 'RuntimeError: boom' in ex.message_text and ex.suggestion.lr is None and 'RuntimeError: boom' in ex.suggestion.reason
     monkeypatch.undo()
     ex.controls['window'].value = 12
     check(ex, rec)
@@ -280,7 +303,8 @@ def test_dashboard_previewer_follows_every_explorer_control(rec):
     follows(dash)
     for name, value in CONTROL_MOVES:
         dash.explorer.controls[name].value = value
-        if dash.suggestion is not None and dash.suggestion.lr is not None: follows(dash)
+        if dash.suggestion.lr is not None: follows(dash)
+        else: assert dash.schedule is None and 'gives no' in dash.previewer.message_text
     for kind in ('Exponential', 'CosineWarmRestarts', 'Cyclic'):             # the last suggestion carries over
         dash.previewer.controls['kind'].value = kind
         follows(dash)
@@ -307,7 +331,10 @@ def test_link_several_runs_and_a_suggestion_without_bounds(rec):
     ex2 = RangeTestExplorer(flat)                                        # the analysis finds nothing to suggest
     assert ex2.suggestion.lr is None and 'no suggestion' in ex2.readout.value
     p2 = ex2.link(SchedulePreviewer(steps_per_epoch=20, epochs=5))
-    assert p2.schedule == OneCycle(**p2.params)                          # unchanged, no error
+    assert p2.schedule is None and 'the suggestion gives no OneCycle schedule' in p2.message_text   # nothing stale to hand out
+    with pytest.raises(ValueError, match='no valid schedule'): p2.to_torch(torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1))
+    p2.controls['max_lr'].value = 0.03                                   # set by hand: a schedule again
+    assert p2.schedule == OneCycle(**p2.params)
 
 
 def test_load_bokehjs_inlines_bokehjs_without_a_cdn(monkeypatch):
