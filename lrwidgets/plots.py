@@ -10,11 +10,10 @@ __all__ = ['MAX_EPOCH_MARKS', 'Buckets', 'downsample', 'run_color', 'range_test_
            'update_sources', 'load_bokehjs', 'schedule_data', 'schedule_figure']
 
 # %% ../nbs/04a_plots.ipynb #a4772b98
-import contextlib, re, weakref
+import re, weakref
 import numpy as np
 from bokeh.layouts import column
-from bokeh.models import (BasicTicker, BasicTickFormatter, ColumnDataSource, DataRange1d, HoverTool, LinearScale,
-                          LogScale, LogTicker, LogTickFormatter, Plot)
+from bokeh.models import ColumnDataSource, DataRange1d, HoverTool, LinearAxis, LinearScale, Plot, Range1d
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
@@ -44,7 +43,8 @@ class Buckets:
 
     def argmin(self, key) -> np.ndarray:
         "Index of the smallest finite `key` in each bucket that has one (NaN and +inf never win)."
-        key = np.where(np.isfinite(key), key, np.inf)                  # non-finite values never win
+        every = np.isfinite(key).all()
+        if not every: key = np.where(np.isfinite(key), key, np.inf)    # non-finite values never win
         if self.size:
             full = self.m // self.size * self.size
             i = key[:full].reshape(-1, self.size).argmin(1) + self.starts[:full // self.size]
@@ -52,7 +52,7 @@ class Buckets:
         else:
             hit = np.flatnonzero(key == np.minimum.reduceat(key, self.starts)[self._seg])
             i = hit[np.r_[True, self._seg[hit[1:]] != self._seg[hit[:-1]]]]  # first extreme of each bucket
-        return i[key[i] < np.inf]
+        return i if every else i[key[i] < np.inf]
 
     def extremes(self, y) -> np.ndarray:
         "Sorted indices of the lowest and highest finite `y` of every bucket."
@@ -118,7 +118,8 @@ def _run_data(i, rec, a, max_points) -> dict:
     else:
         smoothed, slope = np.asarray(a.smoothed, 'float64'), np.asarray(a.slope, 'float64')
         d.update(zip((f'smooth_{i}', f'smooth_after_{i}'), _curves(lrs, its, smoothed, k, buckets, 'loss')))
-        d[f'slope_{i}'] = _curves(lrs, its, np.where(np.arange(len(slope)) < k, slope, np.nan), k, buckets, 'slope')[0]
+        before = slope.copy(); before[k:] = np.nan                      # the slope is drawn before the cut only
+        d[f'slope_{i}'] = _curves(lrs, its, before, k, buckets, 'slope')[0]
         d[f'marker_{i}'] = _marker(rec, a)
     for c in _extra_columns(rec):
         d[f'extra_{c}_{i}'] = _curves(lrs, its, rec.df[c].to_numpy('float64'), len(rec), buckets, 'value')[0]
@@ -158,9 +159,23 @@ def range_test_data(recs,                 # a Recording or a list of them
 # %% ../nbs/04a_plots.ipynb #9d605a74
 _TIPS = [('lr', '@lr{0.000e}'), ('iteration', '@iteration')]
 
-def _panel(title, ylabel, x_range, x_log, width, height, y_range=None):
-    p = figure(title=title, x_axis_type='log' if x_log else 'linear', x_range=x_range, y_range=y_range or DataRange1d(),
+_LINEAR = 'linear'  # the name of every panel's linear lr range and scale (the log ones are bokeh's 'default')
+
+def _linear_range(data) -> Range1d:
+    "The lr range of every `lr` column in `data`, padded by 5 % on a linear axis."
+    lrs = np.concatenate([np.asarray(v['lr'], 'float64') for v in data.values() if 'lr' in v] + [np.empty(0)])
+    lrs = lrs[np.isfinite(lrs)]
+    if not len(lrs): return Range1d(0, 1)
+    lo, hi = lrs.min(), lrs.max()
+    pad = 0.05 * (hi - lo) or 0.05 * abs(hi) or 1.
+    return Range1d(lo - pad, hi + pad)
+
+def _panel(title, ylabel, x_range, lin_range, width, height, y_range=None):
+    "A panel with a log lr axis (bokeh's default range and scale) and a linear one (`_LINEAR`), the log one shown."
+    p = figure(title=title, x_axis_type='log', x_range=x_range, y_range=y_range or DataRange1d(),
                width=width, height=height, tools='pan,box_zoom,wheel_zoom,reset,save', toolbar_location='right')
+    p.extra_x_ranges, p.extra_x_scales = {_LINEAR: lin_range}, {_LINEAR: LinearScale()}
+    p.add_layout(LinearAxis(x_range_name=_LINEAR, visible=False), 'below')
     p.xaxis.axis_label, p.yaxis.axis_label = 'learning rate', ylabel
     return p
 
@@ -175,10 +190,10 @@ def range_test_figure(data:dict,           # from `range_test_data`
     "The range-test layout for `data` and its sources by name: redraw with `src.data = new_data[name]`."
     srcs = {k: ColumnDataSource(v, name=k) for k, v in data.items()}  # named, so pages and tests can find them
     runs = range(len(data['runs']['label']))
-    x_range = DataRange1d()
+    x_range, lin_range = DataRange1d(), _linear_range(data)
     loss_y = DataRange1d()
-    loss = _panel('loss vs learning rate', 'loss', x_range, x_log, width, 330, loss_y)
-    slope = _panel('loss slope (d loss / d ln lr)', 'slope', x_range, x_log, width, 200)
+    loss = _panel('loss vs learning rate', 'loss', x_range, lin_range, width, 330, loss_y)
+    slope = _panel('loss slope (d loss / d ln lr)', 'slope', x_range, lin_range, width, 200)
     for p in (loss, slope): _marks(p, srcs)
     main = []
     for i in runs:
@@ -197,7 +212,7 @@ def range_test_figure(data:dict,           # from `range_test_data`
     loss.legend.location, loss.legend.click_policy = 'bottom_left', 'hide'
     panels = [loss, slope]
     for name in sorted({k.split('_', 1)[1].rsplit('_', 1)[0] for k in data if k.startswith('extra_')}):
-        p = _panel(name, name, x_range, x_log, width, 200)
+        p = _panel(name, name, x_range, lin_range, width, 200)
         for i in runs:
             if f'extra_{name}_{i}' in srcs:
                 p.line('lr', 'value', source=srcs[f'extra_{name}_{i}'], color=run_color(i), line_width=2)
@@ -205,26 +220,19 @@ def range_test_figure(data:dict,           # from `range_test_data`
         _marks(p, srcs)
         p.add_tools(HoverTool(tooltips=[_TIPS[0], (name, '@value{0.0000}'), _TIPS[1]]))
         panels.append(p)
-    return column(*panels), srcs
+    layout = column(*panels)
+    if not x_log: set_x_log(layout, False)
+    return layout, srcs
 
 # %% ../nbs/04a_plots.ipynb #e217aec3
-_X_AXES = weakref.WeakKeyDictionary()  # Plot -> {log: (scale, ticker, formatter)}: switches reuse them
-
-def _x_axis(p, log:bool) -> tuple:
-    "The scale, ticker and formatter of a log (or linear) x axis for panel `p`, made once."
-    both = _X_AXES.setdefault(p, {isinstance(p.x_scale, LogScale): (p.x_scale, p.below[0].ticker, p.below[0].formatter)})
-    if log not in both: both[log] = (LogScale(), LogTicker(), LogTickFormatter()) if log else (LinearScale(), BasicTicker(), BasicTickFormatter())
-    return both[log]
-
-def set_x_log(layout,      # a layout from `range_test_figure` or `schedule_figure`
+def set_x_log(layout,      # a layout from `range_test_figure`
               log:bool):   # log x axis (else linear)
-    "Switch every panel of `layout` to a log or linear x axis."
-    doc = layout.document
-    with doc.models.freeze() if doc is not None else contextlib.nullcontext():   # one walk of the document
-        for p in layout.select({"type": Plot}):
-            scale, ticker, formatter = _x_axis(p, log)
-            p.x_scale = scale
-            for ax in p.below: ax.ticker, ax.formatter = ticker, formatter
+    "Switch every panel of `layout` to its log or its linear x axis."
+    name = 'default' if log else _LINEAR
+    for p in layout.children:                    # (not `layout.select`: that walks every model of the document)
+        if not isinstance(p, Plot) or _LINEAR not in p.extra_x_ranges: raise ValueError("layout: expected a layout from `range_test_figure` (a linear x range in every panel)")
+        for r in p.renderers: r.x_range_name = name
+        for ax in p.below: ax.visible = ax.x_range_name == name
 
 # %% ../nbs/04a_plots.ipynb #5164ad99
 def update_sources(sources:dict,  # name -> ColumnDataSource, from a figure function

@@ -118,12 +118,17 @@ def test_x_axis_toggle_swaps_scales_without_touching_data(rec):
     ex = RangeTestExplorer(rec)
     data = {k: dict(s.data) for k, s in ex.sources.items()}
     sent = record_patches(ex.plot)
+    models = set(ex.layout_bokeh.document.models)
     ex.controls['x_log'].value = False
-    assert {type(p.x_scale).__name__ for p in ex.layout_bokeh.select({'type': Plot})} == {'LinearScale'}
+    drawn_on = lambda: {r.x_range_name for p in ex.layout_bokeh.select({'type': Plot}) for r in p.renderers}
+    shown = lambda: {type(ax).__name__ for p in ex.layout_bokeh.select({'type': Plot}) for ax in p.below if ax.visible}
+    assert drawn_on() == {'linear'} and shown() == {'LinearAxis'}
     assert 'ColumnDataChanged' not in patch_kinds(sent) and 'ModelChanged' in patch_kinds(sent)
+    assert sum(str(c.get('payload', '')).startswith('{"events"') for c, _ in sent) == 1      # one patch
     assert all(ex.sources[k].data[c] is data[k][c] for k in data for c in data[k])
+    assert set(ex.layout_bokeh.document.models) == models                                   # no new model to send
     ex.controls['x_log'].value = True
-    assert {type(p.x_scale).__name__ for p in ex.layout_bokeh.select({'type': Plot})} == {'LogScale'}
+    assert drawn_on() == {'default'} and shown() == {'LogAxis'}
 
 
 BAD = {'empty': (Recording.from_arrays([], [], meta=dict(label='empty')), 'is empty'),

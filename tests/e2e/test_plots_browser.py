@@ -1,7 +1,7 @@
 """In a real browser (Chromium + BokehJS inline): the patches the widgets send are what BokehJS needs to redraw.
 
 The explorer never re-renders its figure: a control change sends jupyter_bokeh a PATCH-DOC message (new source
-data, or for the log/linear switch new scale, ticker and formatter models). Headless tests check the messages;
+data, or for the log/linear switch the name of the x range every renderer draws on, and which axis shows). Headless tests check the messages;
 this one checks their effect. A standalone page holds the same document (same model ids); the patches recorded
 from a `BatchedBokehModel` are applied with `Document.apply_json_patch`, which is what jupyter_bokeh's front end
 does with them, and we read back what BokehJS draws: the screen x of the smoothed curve's points must be linear
@@ -46,7 +46,7 @@ JS_SX = """(ids) => {
   for (const root of Bokeh.index) walk(root);
   const plot = views.find(v => v.model.id === ids.plot);
   const rv = [...plot.renderer_views.values()].find(r => r.model.id === ids.renderer);
-  return {scale: plot.frame.x_scale.type, sx: Array.from(rv.glyph.sx),
+  return {scale: rv.coordinates.x_scale.type, sx: Array.from(rv.glyph.sx),
           n: Bokeh.documents[0].get_model_by_id(ids.source).data.lr.length};
 }"""
 
