@@ -76,10 +76,11 @@ def _slope(lrs, smoothed) -> np.ndarray:
     ok = np.isfinite(smoothed)
     every = ok.all()
     x, y = (np.log(lrs), smoothed) if every else (np.log(lrs[ok]), smoothed[ok])
-    new = np.r_[True, x[1:] != x[:-1]]                         # lrs never decrease, so equal lrs are neighbours
-    if new.sum() < 2: return np.full(len(lrs), np.nan)
+    dx = np.diff(x)
+    new = np.r_[True, dx != 0]                                # lrs never decrease, so equal lrs are neighbours
+    if len(x) < 2 or not dx.any(): return np.full(len(lrs), np.nan)
     with np.errstate(over='ignore', invalid='ignore'):        # losses near the float limit: inf/NaN slopes, no warnings
-        if new.all(): d = _diff(y, x)
+        if dx.all(): d = _diff(y, x)
         else:
             starts = np.flatnonzero(new)
             means = np.add.reduceat(y, starts) / np.diff(np.r_[starts, len(y)])
@@ -113,8 +114,9 @@ def _cut(losses, smoothed, diverge_th, window:int) -> int:
     m = int(np.argmax(bad)) if bad.any() else n               # the first non-finite loss ends the run
     best = np.minimum.accumulate(smoothed[:m])                # smoothing keeps NaN local: all finite before m
     warm = min(window, n // 4)                                # compared from where the average spans a whole window
+    s, b = smoothed[warm:m], best[warm:m]
     with np.errstate(invalid='ignore', over='ignore'):
-        over = smoothed[warm:m] - best[warm:m] > (diverge_th - 1) * np.abs(best[warm:m])
+        over = s > diverge_th * b if len(b) and b[-1] > 0 else s - b > (diverge_th - 1) * np.abs(b)   # the same, for positive losses
     return warm + int(np.argmax(over)) if over.any() else m
 
 def _check_rec(rec) -> Recording:
@@ -365,7 +367,7 @@ def _longest_decrease_py(y):
     return e, k
 
 # %% ../nbs/02_analysis.ipynb #9bc70193
-_COMPILE_FROM = 50_000   # points from which `valley`'s patience sort runs compiled (the Python loop would take > 10 ms)
+_COMPILE_FROM = 5_000    # points from which `valley`'s patience sort runs compiled (the Python loop would take > 1 ms)
 
 def _longest_decrease_arrays(y:np.ndarray):
     "`_longest_decrease_py` over a float array, the bisection written out so that numba can compile it."
