@@ -77,11 +77,11 @@ def _slope(lrs, smoothed) -> np.ndarray:
     every = ok.all()
     x, y = (np.log(lrs), smoothed) if every else (np.log(lrs[ok]), smoothed[ok])
     dx = np.diff(x)
-    new = np.r_[True, dx != 0]                                # lrs never decrease, so equal lrs are neighbours
     if len(x) < 2 or not dx.any(): return np.full(len(lrs), np.nan)
     with np.errstate(over='ignore', invalid='ignore'):        # losses near the float limit: inf/NaN slopes, no warnings
         if dx.all(): d = _diff(y, x)
         else:
+            new = np.r_[True, dx != 0]                        # lrs never decrease, so equal lrs are neighbours
             starts = np.flatnonzero(new)
             means = np.add.reduceat(y, starts) / np.diff(np.r_[starts, len(y)])
             d = _diff(means, x[starts])[np.cumsum(new) - 1]

@@ -43,8 +43,9 @@ class Buckets:
 
     def argmin(self, key) -> np.ndarray:
         "Index of the smallest finite `key` in each bucket that has one (NaN and +inf never win)."
-        every = np.isfinite(key).all()
-        if not every: key = np.where(np.isfinite(key), key, np.inf)    # non-finite values never win
+        finite = np.isfinite(key)
+        every = finite.all()
+        if not every: key = np.where(finite, key, np.inf)              # non-finite values never win
         if self.size:
             full = self.m // self.size * self.size
             i = key[:full].reshape(-1, self.size).argmin(1) + self.starts[:full // self.size]
