@@ -231,8 +231,9 @@ def _suggest(lrs, losses, sm, kept, name, fn, skip_start, skip_end, rule_kw) -> 
         return _none(f"too few points to analyse: {len(rows)} of {n} left after skipping {a} at the start "
                      f"and {e} at the end{stop}", name)
     c = Curve(lrs[a:b], losses[a:b], sm[a:b], rows) if len(rows) == b - a else Curve(lrs[rows], losses[rows], sm[rows], rows)
-    if np.ptp(c.smoothed) <= 1e-12 * np.abs(c.smoothed).max(): return _none("the smoothed loss is flat", name)
-    if not (np.diff(c.smoothed) < 0).any(): return _none("the smoothed loss never falls", name)
+    lo, hi = c.smoothed.min(), c.smoothed.max()
+    if hi - lo <= 1e-12 * max(abs(lo), abs(hi)): return _none("the smoothed loss is flat", name)
+    if not (c.smoothed[1:] < c.smoothed[:-1]).any(): return _none("the smoothed loss never falls", name)
     s = _checked(fn(c, **rule_kw), name, len(c))
     if s.lr is None: return replace(s, rule=name)
     if not all(v is not None and np.isfinite(v) for v in (s.lr, s.lower, s.upper)):
