@@ -13,7 +13,7 @@ __all__ = ['MAX_EPOCH_MARKS', 'Buckets', 'downsample', 'run_color', 'range_test_
 import re, weakref
 import numpy as np
 from bokeh.layouts import column
-from bokeh.models import ColumnDataSource, DataRange1d, HoverTool, LinearAxis, LinearScale, Plot, Range1d
+from bokeh.models import ColumnDataSource, DataRange1d, Grid, HoverTool, LinearAxis, LinearScale, Plot, Range1d
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
@@ -95,18 +95,20 @@ def _curves(lrs, its, y, cut, buckets, name, extremes=None) -> tuple:
 
 def _no_curve(name) -> dict: return {'lr': _empty(), 'iteration': _empty(), name: _empty()}
 
-_BUCKETS = weakref.WeakKeyDictionary()  # Recording -> (length, n, Buckets over its log lrs, raw extremes): slider moves reuse them
+_BUCKETS = weakref.WeakKeyDictionary()  # Recording -> (key, Buckets over its log lrs, raw extremes): slider moves reuse them
 
 def _buckets(rec, max_points) -> tuple:
     "Log-lr buckets for drawing `rec` with `max_points` and the raw losses' extremes in them, or (None, None) when it is drawn whole."
     n = max(1, (max_points - 2) // 2)
     if len(rec) <= max_points: return None, None
+    lrs, losses = rec.lrs, rec.losses
+    key = (n, len(rec), lrs.__array_interface__['data'][0], losses.__array_interface__['data'][0])   # new columns: new buffers
     cached = _BUCKETS.get(rec)
-    if cached is None or cached[:2] != (len(rec), n):
-        buckets = Buckets(np.log(rec.lrs), n)
-        cached = (len(rec), n, buckets, buckets.extremes(rec.losses))
+    if cached is None or cached[0] != key:
+        buckets = Buckets(np.log(lrs), n)
+        cached = (key, buckets, buckets.extremes(losses))
         _BUCKETS[rec] = cached
-    return cached[2:]
+    return cached[1:]
 
 def _run_data(i, rec, a, max_points) -> dict:
     "The sources of run `i` (see the table above)."
@@ -172,11 +174,13 @@ def _linear_range(data) -> Range1d:
     return Range1d(lo - pad, hi + pad)
 
 def _panel(title, ylabel, x_range, lin_range, width, height, y_range=None):
-    "A panel with a log lr axis (bokeh's default range and scale) and a linear one (`_LINEAR`), the log one shown."
+    "A panel with a log lr axis and grid (bokeh's default range and scale) and a linear one (`_LINEAR`), the log one shown."
     p = figure(title=title, x_axis_type='log', x_range=x_range, y_range=y_range or DataRange1d(),
                width=width, height=height, tools='pan,box_zoom,wheel_zoom,reset,save', toolbar_location='right')
     p.extra_x_ranges, p.extra_x_scales = {_LINEAR: lin_range}, {_LINEAR: LinearScale()}
-    p.add_layout(LinearAxis(x_range_name=_LINEAR, visible=False), 'below')
+    axis = LinearAxis(x_range_name=_LINEAR, visible=False)
+    p.add_layout(axis, 'below')
+    p.add_layout(Grid(dimension=0, axis=axis, x_range_name=_LINEAR, visible=False))   # a grid draws its own axis's ticks
     p.xaxis.axis_label, p.yaxis.axis_label = 'learning rate', ylabel
     return p
 
@@ -233,7 +237,7 @@ def set_x_log(layout,      # a layout from `range_test_figure`
     for p in layout.children:                    # (not `layout.select`: that walks every model of the document)
         if not isinstance(p, Plot) or _LINEAR not in p.extra_x_ranges: raise ValueError("layout: expected a layout from `range_test_figure` (a linear x range in every panel)")
         for r in p.renderers: r.x_range_name = name
-        for ax in p.below: ax.visible = ax.x_range_name == name
+        for guide in p.below + p.xgrid: guide.visible = guide.x_range_name == name
 
 # %% ../nbs/04a_plots.ipynb #5164ad99
 def update_sources(sources:dict,  # name -> ColumnDataSource, from a figure function

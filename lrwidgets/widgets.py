@@ -360,11 +360,11 @@ def _on_schedule_change(self:SchedulePreviewer, change=None):
     except Exception as e: _tell(self, f"{type(e).__name__}: {e}")
 
 def _on_kind(self:SchedulePreviewer, change):
-    "Switch kind: torch's momentum defaults for it and the bounds of the last suggestion, then redraw once."
+    "Switch kind: torch's momentum defaults for it and the bounds of the last suggestion (if it had any), then redraw once."
     self._quiet = True
     try: self.controls['momentum'].value = _MOMENTUM_DEFAULTS.get(change.new, self.controls['momentum'].value)
     finally: self._quiet = False
-    if self.suggestion is None: self._on_change()
+    if self.suggestion is None or self.suggestion.lr is None: self._on_change()   # a control moved by hand: build from the controls
     else: self.set_suggestion(self.suggestion)
 
 SchedulePreviewer._build, SchedulePreviewer._data, SchedulePreviewer._show = _build, _data, _show_schedule

@@ -166,3 +166,13 @@ def test_set_x_log_round_trip():
     assert {type(p.x_scale).__name__ for p in plots} == {'LogScale'} and {type(p.extra_x_scales['linear']).__name__ for p in plots} == {'LinearScale'}
     set_x_log(layout, False)
     assert drawn_on() == {'linear'}
+
+
+def test_raw_points_follow_a_recording_whose_losses_were_replaced():
+    "The cached buckets and raw-loss extremes are keyed on the columns' buffers: a new loss column is drawn anew."
+    rec = synthetic(5000, seed=4)
+    a = analyze(rec)
+    drawn = lambda: np.r_[range_test_data(rec, a, max_points=200)['raw_0']['loss'], range_test_data(rec, a, max_points=200)['raw_after_0']['loss']]
+    assert drawn().max() == rec.losses.max()
+    rec.df['loss'] = rec.losses[::-1] * 2
+    assert drawn().max() == rec.losses.max() and drawn().min() == rec.losses.min()

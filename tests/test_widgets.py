@@ -340,6 +340,8 @@ def test_link_several_runs_and_a_suggestion_without_bounds(rec):
     with pytest.raises(ValueError, match='no valid schedule'): p2.to_torch(torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1))
     p2.controls['max_lr'].value = 0.03                                   # set by hand: a schedule again
     assert p2.schedule == OneCycle(**p2.params)
+    p2.controls['kind'].value = 'Cyclic'                                 # and another kind keeps the hand-set controls
+    assert p2.schedule == Cyclic(**p2.params) and p2.schedule.max_lr == 0.03
 
 
 def test_load_bokehjs_inlines_bokehjs_without_a_cdn(monkeypatch):
