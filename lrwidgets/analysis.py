@@ -23,6 +23,33 @@ DEFAULT_WINDOW = 40        # points in the smoothing average (EMA: alpha = 2/(wi
 DEFAULT_DIVERGE_TH = 4.    # diverged once the smoothed loss exceeds this many times its best so far
 DEFAULT_RULE = 'valley'    # the rule `suggest` uses unless told otherwise; bench/quality chose it
 
+# %% ../nbs/02_analysis.ipynb #6e371fd4
+_COMPILE_FROM = 5_000   # points from which the loops numpy cannot vectorize run compiled (in Python they take > 1 ms)
+
+@functools.cache
+def _compiled(fn):
+    "numba's compilation of `fn`, made (or read from numba's disk cache) on first use; None where numba cannot be imported."
+    try: from numba import njit
+    except ImportError as e:      # e.g. a numpy newer than numba supports: slower, never broken
+        warnings.warn(f"numba cannot be imported ({e}); long curves are smoothed and read by slower, uncompiled loops",
+                      RuntimeWarning, stacklevel=4)
+        return None
+    try: return njit(cache=True, nogil=True)(fn)
+    except RuntimeError: return njit(nogil=True)(fn)   # no writable cache directory: compile per process
+
+def _ema_arrays(x:np.ndarray, alpha:float) -> np.ndarray:
+    "pandas' `ewm(alpha=alpha, adjust=True).mean()` of finite `x`: its recurrence, the same operations in the same order."
+    out = np.empty(len(x))
+    if len(x) == 0: return out
+    weighted, old_wt, factor = x[0], 1., 1. - alpha
+    out[0] = weighted
+    for i in range(1, len(x)):
+        old_wt *= factor
+        if weighted != x[i]: weighted = (old_wt * weighted + x[i]) / (old_wt + 1.)
+        old_wt += 1.
+        out[i] = weighted
+    return out
+
 # %% ../nbs/02_analysis.ipynb #aec5cccd
 def _number(v) -> bool:
     "Is `v` a real number (and not a bool)?"
@@ -47,10 +74,12 @@ def smooth(losses,                    # raw per-batch losses
     window, kind = _check_window(window), _check_kind(kind)
     ok = np.isfinite(x)
     every = ok.all()
-    s = pd.Series(x if every else x[ok], copy=False)
-    if window == 1: y = s.to_numpy(copy=True)
-    elif kind == 'ema': y = s.ewm(alpha=2/(window+1), adjust=True).mean().to_numpy().copy()   # adjust=True: debiased
-    else: y = s.rolling(min(window, max(len(s), 1)), min_periods=1).mean().to_numpy().copy()   # a longer window averages the same
+    v = np.ascontiguousarray(x if every else x[ok])
+    ema = _compiled(_ema_arrays) if kind == 'ema' and len(v) >= _COMPILE_FROM else None
+    if window == 1: y = v.copy()
+    elif ema is not None: y = ema(v, 2/(window+1))
+    elif kind == 'ema': y = pd.Series(v).ewm(alpha=2/(window+1), adjust=True).mean().to_numpy().copy()   # adjust=True: debiased
+    else: y = pd.Series(v).rolling(min(window, max(len(v), 1)), min_periods=1).mean().to_numpy().copy()   # a longer window averages the same
     if every: return y
     out = np.full(len(x), np.nan)
     out[ok] = y
@@ -368,8 +397,6 @@ def _longest_decrease_py(y):
     return e, k
 
 # %% ../nbs/02_analysis.ipynb #9bc70193
-_COMPILE_FROM = 5_000    # points from which `valley`'s patience sort runs compiled (the Python loop would take > 1 ms)
-
 def _longest_decrease_arrays(y:np.ndarray):
     "`_longest_decrease_py` over a float array, the bisection written out so that numba can compile it."
     tails = np.empty(len(y)); k = e = 0
@@ -383,16 +410,9 @@ def _longest_decrease_arrays(y:np.ndarray):
         if lo == k: k += 1; e = i
     return e, k
 
-@functools.cache
 def _compiled_longest_decrease():
-    "numba's compilation of `_longest_decrease_arrays`, made (or read from numba's disk cache) on first use."
-    try: from numba import njit
-    except ImportError as e:      # e.g. a numpy newer than numba supports: slower, never broken
-        warnings.warn(f"numba cannot be imported ({e}); valley's patience sort runs in Python, about 6x slower on long curves",
-                      RuntimeWarning, stacklevel=4)
-        return _longest_decrease_py
-    try: return njit(cache=True, nogil=True)(_longest_decrease_arrays)
-    except RuntimeError: return njit(nogil=True)(_longest_decrease_arrays)   # no writable cache directory: compile per process
+    "The compiled patience sort, or the list-and-bisect loop where numba cannot be imported."
+    return _compiled(_longest_decrease_arrays) or _longest_decrease_py
 
 def _longest_decrease(y) -> tuple:
     "(e, k): `e` the first point that ends a longest strictly decreasing subsequence of `y`, `k` its length."

@@ -213,17 +213,35 @@ def test_long_curves_take_the_compiled_path(monkeypatch):
     assert A._longest_decrease(y[:A._COMPILE_FROM - 1]) == A._longest_decrease_py(y[:A._COMPILE_FROM - 1])
     assert calls == [len(y)]
 
-def test_without_numba_valley_warns_and_runs_the_python_loop(monkeypatch):
-    "numba refuses to import under a numpy newer than it supports: long curves then run the plain loop, with a warning."
-    import sys, pytest
-    y = smooth(np.random.default_rng(1).standard_normal(A._COMPILE_FROM + 10).cumsum(), 40)
-    A._compiled_longest_decrease.cache_clear()
+def test_without_numba_valley_and_smoothing_warn_and_run_uncompiled(monkeypatch):
+    "numba refuses to import under a numpy newer than it supports: long curves then run the plain loops, with a warning."
+    import sys, pytest, pandas as pd
+    x = np.random.default_rng(1).standard_normal(A._COMPILE_FROM + 10).cumsum()
+    y = smooth(x, 40)
+    A._compiled.cache_clear()
     monkeypatch.setitem(sys.modules, 'numba', None)          # makes `import numba` raise ImportError
     try:
         with pytest.warns(RuntimeWarning, match='numba cannot be imported'):
             assert A._longest_decrease(y) == A._longest_decrease_py(y)
         assert A._compiled_longest_decrease() is A._longest_decrease_py
-    finally: A._compiled_longest_decrease.cache_clear()
+        with pytest.warns(RuntimeWarning, match='numba cannot be imported'):                              # pandas' EMA
+            assert np.array_equal(smooth(x, 40), pd.Series(x).ewm(alpha=2/41, adjust=True).mean().to_numpy())
+    finally: A._compiled.cache_clear()
+
+@settings(max_examples=40, **settings_)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 400), st.sampled_from(['normal', 'steps', 'wide', 'walk']), st.booleans())
+def test_compiled_ema_is_pandas_to_the_last_bit(seed, window, shape, holes):
+    "On long curves `smooth` runs pandas' adjusted EWMA recurrence compiled: the same numbers, bit for bit, NaN and inf left local."
+    import pandas as pd
+    rng = np.random.default_rng(seed)
+    n = A._COMPILE_FROM + int(rng.integers(0, 3000))
+    x = {'normal': rng.standard_normal(n), 'steps': rng.integers(0, 3, n).astype(float),      # steps: equal neighbours
+         'wide': np.exp(5 * rng.standard_normal(n)), 'walk': 1e8 * rng.standard_normal(n).cumsum()}[shape]
+    if holes: x[rng.integers(0, n, 20)] = rng.choice([np.nan, np.inf, -np.inf], 20)
+    ok = np.isfinite(x)
+    want = np.full(n, np.nan)
+    want[ok] = pd.Series(x[ok]).ewm(alpha=2/(window+1), adjust=True).mean().to_numpy()
+    assert np.array_equal(smooth(x, window), want, equal_nan=True)
 
 def test_without_a_writable_numba_cache_valley_compiles_anyway(monkeypatch):
     "numba refuses `cache=True` when none of its cache locators finds a writable directory (read-only install and home)."
@@ -231,9 +249,9 @@ def test_without_a_writable_numba_cache_valley_compiles_anyway(monkeypatch):
     for locator in caching.CacheImpl._locator_classes:
         monkeypatch.setattr(locator, 'from_function', classmethod(lambda cls, py_func, path: None))
     y = smooth(np.random.default_rng(2).standard_normal(A._COMPILE_FROM + 10).cumsum(), 40)
-    A._compiled_longest_decrease.cache_clear()
+    A._compiled.cache_clear()
     try:
         f = A._compiled_longest_decrease()
         assert isinstance(f._cache, caching.NullCache)                     # compiled, with no disk cache behind it
         assert A._longest_decrease(y) == A._longest_decrease_py(y)
-    finally: A._compiled_longest_decrease.cache_clear()
+    finally: A._compiled.cache_clear()
