@@ -16,8 +16,7 @@ import traitlets
 from bokeh.protocol import Protocol
 from jupyter_bokeh import BokehModel
 from .recording import Recording
-from .analysis import (analyze, median_suggestion, rule_skips, Suggestion, RULES, DEFAULT_RULE, DEFAULT_WINDOW,
-                                DEFAULT_DIVERGE_TH)
+from .analysis import analyze, median_suggestion, rule_skips, Suggestion, RULES, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
 from .schedules import OneCycle, Cyclic, CosineAnnealing, CosineWarmRestarts, Exponential, Step, Sequence
 from .plots import load_bokehjs, range_test_data, range_test_figure, schedule_data, schedule_figure, set_x_log, update_sources
 
