@@ -6,8 +6,8 @@ with its ratio to the target (< 1 meets it). Run: `python bench/analysis.py [--r
 """
 import argparse, os, time
 import numpy as np
-from lrwidgets.recording import synthetic
-from lrwidgets.analysis import suggest, analyze, RULES
+from lrwidgets import synthetic
+from lrwidgets import suggest, analyze, RULES
 
 TARGETS_MS = {10_000: 5., 1_000_000: 100.}
 

@@ -60,7 +60,7 @@ def bare_loop(model, opt, dl, lrs, loss_fn):
 
 
 def run_ours(model, opt, dl, lrs, loss_fn, args):
-    from lrwidgets.range_test import range_test
+    from lrwidgets import range_test
     rec = range_test(model, opt, dl, loss_fn, start_lr=lrs[0], end_lr=lrs[-1], num_iter=len(lrs), progress=args.progress)
     assert len(rec) == len(lrs), rec
     return rec.losses
@@ -85,7 +85,7 @@ def bench(name, make_model, batches, args):
     init = {k: v.clone() for k, v in make_model().to(device).state_dict().items()}
     # torch-lr-finder wants a DataLoader; batch_size=None serves the ready-made batches as they are, to everyone
     dl = torch.utils.data.DataLoader(batches, batch_size=None, collate_fn=lambda b: b)
-    from lrwidgets.range_test import sweep_lrs      # imported here so that a refused run starts and ends quickly
+    from lrwidgets.engine import sweep_lrs      # imported here so that a refused run starts and ends quickly
     lrs = sweep_lrs(args.start_lr, args.end_lr, args.iters).tolist()
     loss_fn = torch.nn.functional.cross_entropy
     times, cpu = {k: [] for k in CONTENDERS}, {k: [] for k in CONTENDERS}

@@ -8,7 +8,7 @@ each `.step()` does the same work). Targets (issue 5): lrs() <= 50 ms for 1e6 st
 """
 import argparse, os, statistics, time
 import numpy as np, torch
-from lrwidgets.schedules import Cyclic, OneCycle, CosineAnnealing, Sequence, LinearWarmup
+from lrwidgets import Cyclic, OneCycle, CosineAnnealing, Sequence, LinearWarmup
 
 def timed(f):
     "Wall and CPU seconds of one call of `f`."

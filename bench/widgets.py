@@ -20,10 +20,10 @@ and a new BokehModel per change (same data); the ratio says what the patches sav
 import argparse, os, statistics, time
 import numpy as np
 from jupyter_bokeh import BokehModel
-from lrwidgets.recording import synthetic
-from lrwidgets.analysis import analyze, RULES
+from lrwidgets import synthetic
+from lrwidgets import analyze, RULES
 from lrwidgets.plots import range_test_data, range_test_figure
-from lrwidgets.widgets import RangeTestExplorer, SchedulePreviewer, LRDashboard
+from lrwidgets import RangeTestExplorer, SchedulePreviewer, LRDashboard
 
 
 def timed(f):

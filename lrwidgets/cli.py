@@ -165,7 +165,7 @@ def experiment(cfg:dict):
 # %% ../nbs/05_cli.ipynb #61abf76e
 def run_experiment(cfg:dict, progress:bool=True) -> Recording:
     "Range test of the experiment `cfg` (from `read_config`); the settings are kept in `meta['experiment']`."
-    from lrwidgets.range_test import range_test
+    from lrwidgets.engine import range_test
     model, opt, loader, loss_fn = experiment(cfg)
     rec = range_test(model, opt, loader, loss_fn, start_lr=cfg['start_lr'], end_lr=cfg['end_lr'],
                      num_iter=cfg['num_iter'], mode=cfg['mode'], diverge_th=cfg['diverge_th'],
@@ -210,7 +210,7 @@ def lrwidgets_run(config:str=None,    # experiment ini file (default: ./settings
                   out:str=None,       # output prefix: writes <out>.parquet and <out>.html (overrides the config)
                   progress:bool=True):# show a progress bar
     "Run the range test of an experiment, print every rule's suggestion, write the run and its HTML report."
-    from lrwidgets.report import report
+    from lrwidgets.html_report import report
     source = config or ('./settings.ini' if Path('settings.ini').is_file() else 'built-in defaults')
     cfg = read_config(config, device=device, num_iter=num_iter, start_lr=start_lr, end_lr=end_lr, out=out)
     try: check_device(cfg['device'])
@@ -232,7 +232,7 @@ def lrwidgets_run(config:str=None,    # experiment ini file (default: ./settings
 def lrwidgets_report(path:str,      # a saved Recording (.parquet)
                      Out:str=None): # the HTML file to write (default: next to `path`, with .html)
     "Write the standalone HTML report of a saved run."
-    from lrwidgets.report import report
+    from lrwidgets.html_report import report
     rec = Recording.load(path)
     dest = Path(Out) if Out else Path(path).with_suffix('.html')
     report(rec, dest)

@@ -9,8 +9,8 @@ Each peer rule runs on the peer's smoothed curve, handed to `suggest` with `wind
 import math
 import numpy as np, pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
-from lrwidgets.recording import Recording, synthetic
-from lrwidgets.analysis import suggest, smooth
+from lrwidgets import Recording, synthetic
+from lrwidgets import suggest, smooth
 
 # ---- the peers, written out ----
 

@@ -8,8 +8,8 @@ three lie in the recorded lr range with `lower <= upper`; `index` is a row; the 
 import math
 import numpy as np
 from hypothesis import given, settings, strategies as st, HealthCheck
-from lrwidgets.recording import Recording
-from lrwidgets.analysis import suggest, analyze, cut, smooth, loss_slope, RULES, Suggestion
+from lrwidgets import Recording
+from lrwidgets import suggest, analyze, cut, smooth, loss_slope, RULES, Suggestion
 
 @st.composite
 def recordings(draw, max_n=80):

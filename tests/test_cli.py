@@ -4,8 +4,8 @@ from pathlib import Path
 from importlib.resources import files
 import pytest
 from fastcore.script import Config
-from lrwidgets.recording import Recording
-from lrwidgets.analysis import suggest, RULES, DEFAULT_RULE
+from lrwidgets import Recording
+from lrwidgets import suggest, RULES, DEFAULT_RULE
 from lrwidgets.cli import DEFAULT_CONFIG, read_config
 
 REPO = Path(__file__).resolve().parents[1]

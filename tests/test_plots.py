@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 from bokeh.models import Plot
-from lrwidgets.recording import Recording, synthetic
-from lrwidgets.analysis import analyze, suggest, RULES
+from lrwidgets import Recording, synthetic
+from lrwidgets import analyze, suggest, RULES
 from lrwidgets import schedules as S
 from lrwidgets.plots import (Buckets, downsample, range_test_data, range_test_figure, schedule_data, schedule_figure,
                              set_x_log)

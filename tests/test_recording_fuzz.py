@@ -2,7 +2,7 @@
 import json, math
 import numpy as np, pandas as pd, pytest
 from hypothesis import given, settings, strategies as st
-from lrwidgets.recording import Recording, RecordingError
+from lrwidgets import Recording, RecordingError
 
 finite_pos = st.floats(min_value=1e-12, max_value=1e6, allow_nan=False, allow_infinity=False)
 any_loss = st.floats(allow_nan=True, allow_infinity=True, width=64)
@@ -38,7 +38,7 @@ def test_garbage_files_give_a_clear_error(data, tmp_path_factory):
 
 def test_truncated_at_every_length_fails_clearly(tmp_path):
     "Every strict prefix of a real file is refused with a RecordingError naming the file."
-    from lrwidgets.recording import synthetic
+    from lrwidgets import synthetic
     good = synthetic(n=50).save(tmp_path/'good.parquet').read_bytes()
     for k in range(0, len(good), max(1, len(good)//60)):
         (tmp_path/'cut.parquet').write_bytes(good[:k])

@@ -4,7 +4,7 @@ import math, warnings
 from types import SimpleNamespace
 import numpy as np, pytest, torch
 from lrwidgets.schedules import *
-from lrwidgets.schedules import ScheduleWarning
+from lrwidgets import ScheduleWarning
 
 def sgd(momentum=0.9, lr=0.5): return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr, momentum=momentum)
 

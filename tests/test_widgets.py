@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 from bokeh.models import Plot
-from lrwidgets.recording import Recording, synthetic
-from lrwidgets.analysis import analyze, suggest, RULES, DEFAULT_RULE
-from lrwidgets.schedules import OneCycle, Cyclic, Step
+from lrwidgets import Recording, synthetic
+from lrwidgets import analyze, suggest, RULES, DEFAULT_RULE
+from lrwidgets import OneCycle, Cyclic, Step
 import lrwidgets.widgets as wmod
 from lrwidgets.widgets import RangeTestExplorer, SchedulePreviewer, LRDashboard, KINDS
 
@@ -346,7 +346,7 @@ def test_link_several_runs_and_a_suggestion_without_bounds(rec):
 
 def test_load_bokehjs_inlines_bokehjs_without_a_cdn(monkeypatch):
     import bokeh, bokeh.io.notebook as nbm
-    from lrwidgets.widgets import load_bokehjs
+    from lrwidgets import load_bokehjs
     shown = []
     monkeypatch.setattr(nbm, 'publish_display_data', lambda *a, **k: shown.append(a[0] if a else k['data']))
     load_bokehjs()

@@ -26,7 +26,7 @@ TARGETS = (('lr', 'constant'), ('upper', 'onecycle'))
 def range_tests(task_names, seeds=RT_SEEDS, num_iter=NUM_ITER):
     "{task: [Recording per seed]} made with lrwidgets.range_test at its defaults."
     import torch
-    from lrwidgets.range_test import range_test
+    from lrwidgets import range_test
     from tasks import TASKS, setup, batches
     torch.set_num_threads(1)
     out = {}
@@ -139,7 +139,7 @@ def run(grid, cache, task_names=None, workers=2, windows=WINDOWS, seeds=RT_SEEDS
                 stop_reasons={t: [r.meta.get('stop_reason') for r in rs] for t, rs in recs.items()},
                 rows={t: [len(r) for r in rs] for t, rs in recs.items()},
                 md5={m: hashlib.md5(Path(sys.modules[m].__file__).read_bytes()).hexdigest()
-                     for m in ('lrwidgets.analysis', 'lrwidgets.range_test')})
+                     for m in ('lrwidgets.analysis', 'lrwidgets.engine')})
     return dict(meta=meta, methods=methods, results=res, summary=summary(res, task_names), tasks=task_names), cache
 
 if __name__ == '__main__':

@@ -9,7 +9,7 @@ import numpy as np, torch, torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from lrwidgets.range_test import DistributedRangeTestError, range_test
+from lrwidgets import DistributedRangeTestError, range_test
 
 B, N_BATCHES, N_ITER = 32, 8, 40   # global batch, batches in the data, steps of a sweep
 

@@ -5,8 +5,8 @@ import nbformat
 import numpy as np
 import pytest
 from importlib.resources import files
-from lrwidgets.recording import Recording
-from lrwidgets.analysis import analyze, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
+from lrwidgets import Recording
+from lrwidgets import analyze, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
 from browser_helpers import ARTIFACTS, Server, free_port, wait_port, screenshot
 
 SHIPPED = files('lrwidgets')/'data'/'digits_mlp.parquet'
@@ -15,8 +15,8 @@ SHIPPED = files('lrwidgets')/'data'/'digits_mlp.parquet'
 # bokeh (no CDN). The plot's sources are named after their keys (plots.range_test_figure), so the test reads
 # what is plotted by name.
 NOTEBOOK = f"""\
-from lrwidgets.recording import Recording
-from lrwidgets.widgets import RangeTestExplorer, load_bokehjs
+from lrwidgets import Recording
+from lrwidgets import RangeTestExplorer, load_bokehjs
 load_bokehjs()
 RangeTestExplorer(Recording.load({str(SHIPPED)!r}))"""
 

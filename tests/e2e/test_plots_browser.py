@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from bokeh.embed import file_html
 from bokeh.resources import INLINE
-from lrwidgets.recording import synthetic
-from lrwidgets.analysis import analyze
+from lrwidgets import synthetic
+from lrwidgets import analyze
 from lrwidgets.plots import range_test_data, range_test_figure, set_x_log, update_sources
 from lrwidgets.widgets import BatchedBokehModel
 

@@ -3,9 +3,9 @@ redraw the plot and the readout with exactly the Python analysis's results."""
 import subprocess
 import numpy as np
 import pytest
-from lrwidgets.recording import Recording
-from lrwidgets.analysis import analyze, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
-from lrwidgets.report import WINDOWS, DIVERGE_THS, _grid_values
+from lrwidgets import Recording
+from lrwidgets import analyze, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
+from lrwidgets.html_report import WINDOWS, DIVERGE_THS, _grid_values
 from browser_helpers import screenshot
 
 LABEL = '<script>alert(1)</script> & "digits"'
@@ -97,5 +97,5 @@ def test_report_controls_select_the_python_analysis(run, page):
     screenshot(page, 'report.png')
 
 def OneCycle_code(sug, rec):
-    from lrwidgets.schedules import OneCycle
+    from lrwidgets import OneCycle
     return OneCycle.from_suggestion(sug, total_steps=rec.meta['total_steps']).torch_call()

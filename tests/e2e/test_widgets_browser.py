@@ -10,14 +10,14 @@ import nbformat
 import numpy as np
 import pytest
 from browser_helpers import Server, free_port, wait_port
-from lrwidgets.recording import synthetic
-from lrwidgets.analysis import analyze, DEFAULT_WINDOW
-from lrwidgets.schedules import OneCycle, Cyclic
+from lrwidgets import synthetic
+from lrwidgets import analyze, DEFAULT_WINDOW
+from lrwidgets import OneCycle, Cyclic
 
 SPE, EPOCHS = 50, 6
 NOTEBOOK = f"""\
-from lrwidgets.widgets import LRDashboard, load_bokehjs
-from lrwidgets.recording import synthetic
+from lrwidgets import LRDashboard, load_bokehjs
+from lrwidgets import synthetic
 load_bokehjs()
 dash = LRDashboard(synthetic(400, seed=11), steps_per_epoch={SPE}, epochs={EPOCHS})
 dash"""

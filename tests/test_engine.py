@@ -7,8 +7,8 @@ import numpy as np, pytest, torch
 import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st
 
-from lrwidgets.range_test import CHECK_EVERY, _StopRule, range_test, sweep_lrs
-from lrwidgets.recording import Recording
+from lrwidgets.engine import CHECK_EVERY, _StopRule, range_test, sweep_lrs
+from lrwidgets import Recording
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -503,7 +503,7 @@ def test_benchmark_refuses_cuda_without_a_gpu():
 def test_progress_bar_shows_the_lr_and_loss_of_the_step_it_counts(monkeypatch):
     "Every frame the bar draws pairs its step count with that step's lr (the postfix was once a check behind)."
     import functools, io, re
-    import lrwidgets.range_test as rt
+    import lrwidgets.engine as rt
     out = io.StringIO()
     monkeypatch.setattr(rt, 'tqdm', functools.partial(rt.tqdm, file=out, mininterval=0, miniters=1))
     monkeypatch.setattr(rt, 'PROGRESS_EVERY_S', 0.)       # touch the bar at every check

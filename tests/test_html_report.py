@@ -4,10 +4,10 @@ import itertools, json, re, time
 from importlib.resources import files
 import numpy as np
 import pytest
-from lrwidgets.recording import Recording, synthetic
-from lrwidgets.analysis import analyze, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
-from lrwidgets.schedules import OneCycle
-from lrwidgets.report import report, report_grid, grid_entry, entry_data, WINDOWS, DIVERGE_THS
+from lrwidgets import Recording, synthetic
+from lrwidgets import analyze, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
+from lrwidgets import OneCycle
+from lrwidgets.html_report import report, report_grid, grid_entry, entry_data, WINDOWS, DIVERGE_THS
 
 SHIPPED = files('lrwidgets')/'data'/'digits_mlp.parquet'
 
