@@ -107,11 +107,16 @@ def test_from_suggestion():
         assert msg in str(e.value)
     with pytest.raises(ValueError, match="no upper bound"): OneCycle.from_suggestion(SimpleNamespace(lr=1e-3, lower=None, upper=None), total_steps=100)
     with pytest.raises(TypeError, match="expected a Suggestion"): OneCycle.from_suggestion(0.01, total_steps=100)
-    with pytest.raises(ValueError, match="suggestion.upper must be > 0"): OneCycle.from_suggestion(SimpleNamespace(lr=1., lower=None, upper=float('nan')), total_steps=100) if False else OneCycle.from_suggestion(SimpleNamespace(lr=1., lower=None, upper=-1.), total_steps=100)
+    with pytest.raises(ValueError, match="suggestion.upper must be > 0, got -1.0"):
+        OneCycle.from_suggestion(SimpleNamespace(lr=1., lower=None, upper=-1.), total_steps=100)
+    with pytest.raises(ValueError, match="suggestion.upper must be finite, got nan"):
+        OneCycle.from_suggestion(SimpleNamespace(lr=1., lower=None, upper=float('nan')), total_steps=100)
+    with pytest.raises(ValueError, match="suggestion.lower must be finite, got inf"):
+        Cyclic.from_suggestion(SimpleNamespace(lr=1., lower=float('inf'), upper=1.))
 
-def test_real_suggestion_if_analysis_is_there():
-    "With helper B's module present, a real Suggestion works the same (duck typing otherwise)."
-    analysis = pytest.importorskip('lrwidgets.analysis')
+def test_real_suggestion():
+    "A real `lrwidgets.analysis.Suggestion` works as the duck-typed one above."
+    from lrwidgets import analysis
     sug = analysis.Suggestion(lr=3e-3, lower=1e-3, upper=1e-2, index=10, rule='demo', reason='')
     assert OneCycle.from_suggestion(sug, total_steps=100).max_lr == 1e-2
 
