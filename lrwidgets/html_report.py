@@ -17,7 +17,7 @@ from bokeh.layouts import column, row
 from bokeh.models import CategoricalSlider, CustomJS, RadioButtonGroup, Select
 from bokeh.resources import INLINE
 import lrwidgets
-from .recording import Recording, _atomic_write
+from .recording import Recording, atomic_write
 from .analysis import analyze, RULES, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
 from .schedules import OneCycle
 from .plots import range_test_data, range_test_figure, schedule_data, schedule_figure
@@ -242,6 +242,4 @@ def report(rec:Recording,   # the range test to report
     "Write the standalone HTML report of `rec` to `path` (atomically); returns the path."
     if not isinstance(rec, Recording): raise TypeError(f"rec: expected a Recording, got {type(rec).__name__}")
     text = report_html(rec, **grid_kw)
-    path = Path(path)
-    _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding='utf-8'))
-    return path
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding='utf-8'))
