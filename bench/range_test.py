@@ -61,7 +61,8 @@ def bare_loop(model, opt, dl, lrs, loss_fn):
 
 def run_ours(model, opt, dl, lrs, loss_fn, args):
     from lrwidgets import range_test
-    rec = range_test(model, opt, dl, loss_fn, start_lr=lrs[0], end_lr=lrs[-1], num_iter=len(lrs), progress=args.progress)
+    rec = range_test(model, opt, dl, loss_fn, start_lr=lrs[0], end_lr=lrs[-1], num_iter=len(lrs), extend=None,
+                     progress=args.progress)
     assert len(rec) == len(lrs), rec
     return rec.losses
 

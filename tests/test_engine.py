@@ -7,7 +7,7 @@ import numpy as np, pytest, torch
 import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st
 
-from lrwidgets.engine import CHECK_EVERY, _StopRule, range_test, sweep_lrs
+from lrwidgets.engine import CHECK_EVERY, _StopRule, extension_lrs, range_test, sweep_lrs
 from lrwidgets import Recording
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,6 +117,10 @@ BAD = {  # name: (kwargs or fn(net, opt) -> kwargs, exception, message)
     'mode': (dict(mode='cosine'), ValueError, "mode: expected one of ('exp', 'linear'), got 'cosine'"),
     'diverge_th 1': (dict(diverge_th=1), ValueError, "diverge_th: expected a number > 1"),
     'diverge_th 0.5': (dict(diverge_th=0.5), ValueError, "diverge_th: expected a number > 1"),
+    'extend 0.5': (dict(extend=0.5), ValueError, "extend: expected a number >= 1 (past end_lr the lr may rise up to end_lr × extend) or None, got 0.5"),
+    'extend inf': (dict(extend=math.inf), ValueError, "extend: expected a number >= 1"),
+    'extend nan': (dict(extend=math.nan), ValueError, "extend: expected a number >= 1"),
+    'extend str': (dict(extend='10'), ValueError, "extend: expected a number >= 1"),
     'empty data': (dict(data=[]), ValueError, "data: has no batches"),
     'data not iterable': (dict(data=42), TypeError, "data: expected an iterable of batches, got int"),
     'iterator runs out': (lambda n, o: dict(data=iter(make_data(3))), ValueError, "data: ran out after 3 batches"),
@@ -384,7 +388,7 @@ def test_dict_batches_hugging_face_style():
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     data = [dict(input_ids=x, labels=y) for x, y in make_data()]
     before = fingerprint(model, opt)
-    rec = range_test(model, opt, data, start_lr=1e-4, end_lr=1., num_iter=25, progress=False,
+    rec = range_test(model, opt, data, start_lr=1e-4, end_lr=1., num_iter=25, extend=None, progress=False,
                      metrics=dict(acc=lambda out, labels: (out.logits.argmax(1) == labels).float().mean()))
     assert len(rec) == 25 and np.isfinite(rec.losses).all() and rec.meta['batch_size'] == 16
     assert ((0 <= rec.df['acc']) & (rec.df['acc'] <= 1)).all()
@@ -414,9 +418,9 @@ def test_data_is_reiterated_and_seed_makes_runs_repeatable():
     dl = torch.utils.data.DataLoader(ds, batch_size=16, shuffle=True)   # 4 batches per epoch, shuffled from torch's RNG
     net, opt = trained_setup()
     before = fingerprint(net, opt)
-    a = range_test(net, opt, dl, F.cross_entropy, num_iter=11, seed=5, progress=False)
-    b = range_test(net, opt, dl, F.cross_entropy, num_iter=11, seed=5, progress=False)
-    c = range_test(net, opt, dl, F.cross_entropy, num_iter=11, seed=6, progress=False)
+    a = range_test(net, opt, dl, F.cross_entropy, num_iter=11, seed=5, extend=None, progress=False)
+    b = range_test(net, opt, dl, F.cross_entropy, num_iter=11, seed=5, extend=None, progress=False)
+    c = range_test(net, opt, dl, F.cross_entropy, num_iter=11, seed=6, extend=None, progress=False)
     assert len(a) == 11 and a.df.equals(b.df) and not a.df.equals(c.df)
     assert a.meta['seed'] == 5
     assert_same(before, fingerprint(net, opt))
@@ -425,7 +429,7 @@ def test_data_is_reiterated_and_seed_makes_runs_repeatable():
 def test_bf16_autocast_on_cpu_runs_and_restores():
     net, opt = trained_setup()
     before = fingerprint(net, opt)
-    rec = range_test(net, opt, make_data(), F.cross_entropy, num_iter=10, amp='bf16', grad_clip=1., accum_steps=2, progress=False)
+    rec = range_test(net, opt, make_data(), F.cross_entropy, num_iter=10, amp='bf16', grad_clip=1., accum_steps=2, extend=None, progress=False)
     assert len(rec) == 10 and np.isfinite(rec.losses).all() and rec.meta['amp'] == 'bfloat16'
     assert_same(before, fingerprint(net, opt))
 
@@ -460,7 +464,7 @@ def test_fp16_on_cpu_with_older_torch_is_refused(monkeypatch):
 
 def test_progress_bar_shows_lr_and_loss_and_is_silent_when_off(capsys):
     net, opt = trained_setup()
-    range_test(net, opt, make_data(), F.cross_entropy, num_iter=20, check_every=4)
+    range_test(net, opt, make_data(), F.cross_entropy, num_iter=20, check_every=4, extend=None)
     err = capsys.readouterr().err
     assert 'range test' in err and 'lr=' in err and 'loss=' in err and '20/20' in err
     range_test(net, opt, make_data(), F.cross_entropy, num_iter=20, progress=False)
@@ -478,6 +482,7 @@ def test_meta_is_complete_and_survives_a_save(tmp_path):
     assert (m['start_lr'], m['end_lr'], m['num_iter'], m['mode'], m['stop_reason']) == (1e-5, 1., 15, 'exp', 'completed')
     assert m['batch_size'] == 16 and m['check_every'] == CHECK_EVERY and m['diverge_th'] is None and m['restored'] is True
     assert 'torch' in m and 'created_at' in m
+    assert (m['extend'], m['extended_steps'], m['end_lr_reached']) == (None, 0, 1.)   # no stop rule: no extension
     assert (m['world_size'], m['backend'], m['ddp']) == (1, None, False)   # one process
     back = Recording.load(rec.save(tmp_path / 'rt.parquet'))
     assert back.meta == json.loads(json.dumps(m)) and back.df.equals(rec.df)
@@ -513,3 +518,86 @@ def test_progress_bar_shows_the_lr_and_loss_of_the_step_it_counts(monkeypatch):
     frames = [(int(m[1]), m[2]) for m in re.finditer(r'(\d+)/48 \[[^]]*lr=([0-9.e+-]+)', out.getvalue())]
     assert len({n for n, _ in frames}) >= 5, out.getvalue()   # several counts were drawn, not just the last
     for n, lr in frames: assert lr == f"{rec.lrs[n-1]:.2e}", (n, lr, out.getvalue())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Past end_lr: the sweep goes on until the loss turns up, within a bound
+
+def softmax_setup(seed=0):
+    "A softmax regression with plain SGD on features of scale 0.1: its loss keeps falling in a sweep past lr 10."
+    g = torch.Generator().manual_seed(seed)
+    X = 0.1 * torch.randn(512, 20, generator=g)
+    y = (X @ torch.randn(20, 4, generator=g)).argmax(1)
+    torch.manual_seed(seed)
+    model = torch.nn.Linear(20, 4)
+    return model, torch.optim.SGD(model.parameters(), lr=0.1), [(X[i:i+64], y[i:i+64]) for i in range(0, 512, 64)]
+
+
+@pytest.mark.parametrize('mode', ['exp', 'linear'])
+def test_extension_continues_at_the_same_rate_until_the_loss_diverges(mode):
+    model, opt, data = softmax_setup()
+    seen = []
+    class LoggingSGD(torch.optim.SGD):
+        def step(self, closure=None):
+            seen.append(self.param_groups[0]['lr'])
+            return super().step(closure)
+    opt = LoggingSGD(model.parameters(), lr=0.1)
+    before = fingerprint(model, opt)
+    end = 10. if mode == 'exp' else 40.
+    kw = dict(start_lr=1e-3 if mode == 'exp' else 2., end_lr=end, num_iter=40, mode=mode, seed=0, progress=False)
+    short = range_test(model, opt, data, F.cross_entropy, extend=None, **kw)
+    rec = range_test(model, opt, data, F.cross_entropy, extend=1e4, check_every=1, **kw)
+    assert_same(before, fingerprint(model, opt))
+    assert short.meta['stop_reason'] == 'completed' and len(short) == 40
+    m = rec.meta
+    assert m['stop_reason'] == 'diverged' and m['extend'] == 1e4 and m['num_iter'] == 40
+    assert 0 < m['extended_steps'] == len(rec) - 40 and m['steps_trained'] == len(rec)
+    lrs = np.r_[sweep_lrs(kw['start_lr'], end, 40, mode), extension_lrs(kw['start_lr'], end, 40, mode, 1e4)]
+    assert rec.lrs.tolist() == lrs[:len(rec)].tolist() and m['end_lr_reached'] == rec.lrs[-1] > end
+    assert seen[40:40+len(rec)] == rec.lrs.tolist()                      # the lrs trained with, past end_lr too
+    assert rec.df.iloc[:40].equals(short.df)                              # the extension only appends
+    step = np.diff(np.log(rec.lrs)) if mode == 'exp' else np.diff(rec.lrs)
+    np.testing.assert_allclose(step, step[0], rtol=1e-9)                  # one rate over the whole sweep
+
+
+def test_extension_stops_at_its_bound_and_reports_completed():
+    model, opt, data = softmax_setup()
+    rec = range_test(model, opt, data, F.cross_entropy, start_lr=1e-3, end_lr=10., num_iter=40, extend=2., progress=False)
+    ext = extension_lrs(1e-3, 10., 40, 'exp', 2.)
+    assert rec.meta['stop_reason'] == 'completed' and len(rec) == 40 + len(ext) and rec.meta['extended_steps'] == len(ext) == 2
+    assert rec.meta['end_lr_reached'] == ext[-1] <= 20.
+
+
+@pytest.mark.parametrize('check_every', [1, 5, 16, 200])
+def test_extension_does_not_depend_on_check_every(check_every):
+    model, opt, data = softmax_setup()
+    before = fingerprint(model, opt)
+    kw = dict(start_lr=1e-3, end_lr=10., num_iter=40, seed=0, progress=False, val_data=data[:2], val_every=7,
+              metrics=dict(acc=lambda o, y: (o.argmax(1) == y).float().mean()))
+    ref = range_test(model, opt, data, F.cross_entropy, check_every=1, **kw)
+    rec = range_test(model, opt, data, F.cross_entropy, check_every=check_every, **kw)
+    assert_same(before, fingerprint(model, opt))
+    assert rec.df.equals(ref.df) and rec.meta['extended_steps'] > 0 and rec.meta['stop_reason'] == 'diverged'
+    assert len(rec) <= rec.meta['steps_trained'] < len(rec) + check_every
+    assert np.isfinite(rec.df['val_loss'].iloc[39])                        # validated at end_lr, as without extension
+
+
+def test_no_stop_rule_means_no_extension():
+    model, opt, data = softmax_setup()
+    rec = range_test(model, opt, data, F.cross_entropy, start_lr=1e-3, end_lr=10., num_iter=40, diverge_th=None, progress=False)
+    assert len(rec) == 40 and rec.meta['extend'] is None and rec.meta['end_lr_reached'] == 10.
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(1e-8, 1.), st.floats(1.01, 1e6), st.integers(2, 300), st.sampled_from(['exp', 'linear']),
+       st.one_of(st.none(), st.floats(1., 1e4)))
+def test_extension_lrs_properties(start, ratio, n, mode, extend):
+    end = start * ratio
+    ext = extension_lrs(start, end, n, mode, extend)
+    assert len(ext) <= n and (len(ext) == 0 or (ext[0] > end and ext[-1] <= end * extend))
+    lrs = np.r_[sweep_lrs(start, end, n, mode), ext]
+    assert np.all(np.diff(lrs) > 0)
+    if extend is None or extend == 1.: assert len(ext) == 0
+    elif len(ext) < n:   # the bound, not the step cap, ended it: one more step would pass it
+        nxt = np.r_[sweep_lrs(start, end, n, mode), extension_lrs(start, end, n, mode, extend * 1e3)][n + len(ext)]
+        assert nxt > end * extend * (1 - 1e-9)

@@ -94,7 +94,8 @@ def run(model, opt, data, **kw):
             warnings.simplefilter('always')
             rec = range_test(model, opt, data, **kw)
         out.update(df=rec.df.to_dict('list'), meta={k: rec.meta[k] for k in
-                   ('stop_reason', 'world_size', 'backend', 'device', 'steps_trained', 'batch_size', 'model', 'ddp', 'duration_s')},
+                   ('stop_reason', 'world_size', 'backend', 'device', 'steps_trained', 'batch_size', 'model', 'ddp', 'duration_s',
+                    'extended_steps', 'end_lr_reached')},
                    warnings=[str(w.message) for w in caught if 'interrupted' in str(w.message)])
     except BaseException as e:
         out.update(error_type=type(e).__name__, error=str(e), notes=getattr(e, '__notes__', []),
@@ -171,6 +172,18 @@ def scenarios(rank, world):
         model = mlp()
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
         return run(model, opt, mine, loss_fn=ce, num_iter=N_ITER + 10 * rank, progress=False)
+
+    def extended():   # past end_lr: both ranks extend the sweep alike, from the averaged losses
+        torch.manual_seed(0)
+        model = DDP(torch.nn.Linear(8, 3))
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        small = [(0.1 * x, y) for x, y in mine]
+        return run(model, opt, small, loss_fn=ce, start_lr=1e-3, end_lr=10., num_iter=N_ITER, extend=1e4, check_every=7, progress=False)
+
+    def extend_mismatch():   # ranks asked for different extensions
+        model = mlp()
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        return run(model, opt, mine, loss_fn=ce, num_iter=N_ITER, extend=100. * 10**rank, progress=False)
 
     def subgroup():   # an explicit process_group
         model = mlp()

@@ -8,7 +8,7 @@ import numpy as np, pytest
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / 'range_test_worker.py'
 QUICK = ['ddp_equal', 'ddp_accum', 'hooks_equal', 'poison_nan', 'poison_huge', 'error_fast', 'interrupt', 'bad_arg',
-         'mismatch', 'subgroup']
+         'mismatch', 'subgroup', 'extended', 'extend_mismatch']
 GROUP_TIMEOUT_S = 6   # the training group's timeout in the DDP failure launch
 
 spec = importlib.util.spec_from_file_location('range_test_worker', WORKER)
@@ -136,6 +136,17 @@ def test_bad_or_different_arguments_fail_on_every_rank(quick):
     for r in (0, 1):
         m = quick['mismatch'][r]
         assert m['error_type'] == 'DistributedRangeTestError' and 'different num_iter: 40, 50 (by rank)' in m['error']
+        e = quick['extend_mismatch'][r]
+        assert e['error_type'] == 'DistributedRangeTestError' and 'different extend: 100, 1000 (by rank)' in e['error']
+
+
+def test_every_rank_extends_the_sweep_alike(quick):
+    "Past end_lr the ranks go on together, and stop together when the averaged loss diverges."
+    e0, e1 = quick['extended'][0], quick['extended'][1]
+    same_df(e0['df'], e1['df'])
+    assert e0['meta'] == e1['meta'] and e0['meta']['stop_reason'] == 'diverged'
+    assert e0['meta']['extended_steps'] > 0 and len(e0['df']['loss']) == W.N_ITER + e0['meta']['extended_steps']
+    assert e0['meta']['end_lr_reached'] == e0['df']['lr'][-1] > 10.
 
 
 def test_explicit_process_group(quick):
