@@ -1,4 +1,4 @@
-"""Timings of `suggest` (and `analyze`) per rule, against the targets of issue 4.
+"""Timings of `suggest` (and `analyze`) per rule, against the speed targets of an interactive explorer.
 
 Targets: all of `suggest` on a 10 000-point recording <= 5 ms, on 1 000 000 points <= 100 ms. Rules are timed
 interleaved (round-robin, so a burst of load from other processes hits them all alike) and the median is reported

@@ -1,6 +1,6 @@
 """Parity: lrwidgets' rules give the peers' numbers on the same curves.
 
-The peers' formulas are written out here independently (from REFERENCE.md §2 and the peers' source: fastai
+The peers' formulas are written out here independently (from the peers' source: fastai
 `fastai/callback/schedule.py`, Lightning `tuner/lr_finder.py` before 2.5.3), loops where the peers loop, and
 compared with `suggest` on generated curves. torch-lr-finder is installed, so its own `LRFinder.plot` is called.
 Each peer rule runs on the peer's smoothed curve, handed to `suggest` with `window=1` (no further smoothing) and
