@@ -249,7 +249,7 @@ def _check_optimizer(model, optimizer):
                          "(built for another model, or before the model was copied/moved?)")
 
 def _check_args(model, optimizer, data, loss_fn, start_lr, end_lr, num_iter, mode, diverge_th, extend, val_data, metrics,
-                step, accum_steps, amp, grad_clip, device, seed, label, val_every, check_every) -> dict:
+                step, accum_steps, amp, grad_clip, device, seed, label, val_every, check_every, on_check) -> dict:
     "Validated, normalised settings; raises naming the first bad argument."
     if not isinstance(model, torch.nn.Module): raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
     _check_optimizer(model, optimizer)
@@ -267,7 +267,7 @@ def _check_args(model, optimizer, data, loss_fn, start_lr, end_lr, num_iter, mod
     for name, d in (('data', data), ('val_data', val_data)):
         if d is not None and not (isinstance(d, Iterable) or hasattr(d, '__getitem__')):
             raise TypeError(f"{name}: expected an iterable of batches, got {type(d).__name__}")
-    for name, fn in (('loss_fn', loss_fn), ('step', step)):
+    for name, fn in (('loss_fn', loss_fn), ('step', step), ('on_check', on_check)):
         if fn is not None and not callable(fn): raise TypeError(f"{name}: expected a callable, got {type(fn).__name__}")
     if step is not None and loss_fn is not None: raise ValueError("loss_fn: give either loss_fn or step (which computes the loss itself), not both")
     metrics = {} if metrics is None else metrics
@@ -339,7 +339,7 @@ def _val_loss(model, batches, loss_fn, step, autocast):
     finally: model.train()
 
 # %% ../nbs/01_engine.ipynb #028946c3
-_OK, _FAILED, _INTERRUPTED = 0, 1, 2  # what a rank reports at a check
+_OK, _FAILED, _INTERRUPTED, _STOPPED = 0, 1, 2, 3  # what a rank reports at a check
 
 class DistributedRangeTestError(RuntimeError):
     "Another rank of a distributed range test failed, or the ranks disagreed or could not reach each other."
@@ -462,13 +462,14 @@ def range_test(model:torch.nn.Module,            # the model to sweep (left wher
                label:str=None,                   # name of the run (default: the model's class)
                val_every:int=10,                 # steps between validation passes
                check_every:int=None,             # steps between device->host copies and divergence checks (default CHECK_EVERY)
+               on_check=None,                    # on_check(lrs, losses, total) at every check; True ends the sweep ('stopped')
                process_group=None                # torch.distributed group of a distributed test (default: the default group, if initialised)
               ) -> Recording:
     "Smith's LR range test: train `num_iter` steps with the lr growing from `start_lr` to `end_lr` (and on, up to `end_lr*extend`, until the loss diverges), record the losses."
     ranks = _ranks_for(process_group)     # None in one process
     try:
         cfg = _check_args(model, optimizer, data, loss_fn, start_lr, end_lr, num_iter, mode, diverge_th, extend, val_data, metrics,
-                          step, accum_steps, amp, grad_clip, device, seed, label, val_every, check_every)
+                          step, accum_steps, amp, grad_clip, device, seed, label, val_every, check_every, on_check)
     except Exception as e:
         if ranks is not None: ranks.agree(None, e)   # every rank raises
         raise
@@ -496,10 +497,12 @@ def range_test(model:torch.nn.Module,            # the model to sweep (left wher
     losses, vals, cols = [], {}, {k: [] for k in metrics}   # host values of the checked steps
     pending, pending_metrics, pending_vals = [], {k: [] for k in metrics}, {}
     done, stop_at, stop_reason, first_batch, batch_size, val_batches, ok = 0, None, 'completed', None, None, None, False
+    stop_asked = False                       # on_check asked to stop (several ranks: effective at the next check)
     t0 = redraw_at = time.perf_counter()
 
     def check(upto, status=_OK, error=None, when=None):
         "Copy (and, with several ranks, average) the pending values of steps `len(losses)..upto-1`; where to stop, if anywhere."
+        nonlocal redraw_at, stop_asked
         start = len(losses)
         m, have = (upto - start) * accum, (min(done, upto) - start) * accum   # a failed rank pads what it lacks with NaN
         keys = [i for i in val_order if start <= i < upto]
@@ -509,10 +512,12 @@ def range_test(model:torch.nn.Module,            # the model to sweep (left wher
         flat = _host_floats(block + [pending_vals.get(i, math.nan) for i in keys])
         reason = None
         if ranks is not None:
+            status = _STOPPED if status == _OK and stop_asked else status
             flat, statuses, dones = ranks.exchange(flat, status, done, f'at the check after step {upto}')
             if _FAILED in statuses: ranks.fail(f'at step {done}', error, when)
             if _INTERRUPTED in statuses:   # keep the steps every rank finished
                 upto, reason = min(d for s, d in zip(statuses, dones) if s == _INTERRUPTED), 'interrupted'
+            elif _STOPPED in statuses: reason = 'stopped'
         kept = upto - start
         step_losses = _per_step(flat[:m], accum)[:kept]
         for c, k in enumerate(metrics, 1): cols[k] += _per_step(flat[c*m:(c+1)*m], accum)[:kept]
@@ -522,7 +527,11 @@ def range_test(model:torch.nn.Module,            # the model to sweep (left wher
         for i in keys: pending_vals.pop(i, None)
         losses.extend(step_losses)
         j, why = rule.first_stop(step_losses)
-        nonlocal redraw_at
+        if on_check is not None:
+            rows = upto if j is None else start + j + 1
+            if on_check(lrs[:rows], np.array(losses[:rows]), total) is True and j is None and reason is None and upto < total:
+                if ranks is None: reason = 'stopped'
+                else: stop_asked = True
         if bar is not None and (time.perf_counter() >= redraw_at or upto in (n, total) or j is not None or reason):
             bar.set_postfix_str(f"lr={lrs[upto-1]:.2e} loss={rule.smoothed:.4g}", refresh=False)
             bar.update(upto - bar.n)     # after the postfix: update may redraw, and must show this step's lr and loss

@@ -153,6 +153,7 @@ BAD = {  # name: (kwargs or fn(net, opt) -> kwargs, exception, message)
     'dict batch with loss_fn': (lambda n, o: dict(data=[dict(x=x) for x, _ in make_data()]), ValueError, "loss_fn: dict batches take their loss"),
     'dict batch without .loss': (lambda n, o: dict(data=[dict(x=x) for x, _ in make_data()], loss_fn=None), ValueError,
                                  "data: dict batches are passed as model(**batch) and need an output with a .loss"),
+    'on_check not callable': (dict(on_check=[]), TypeError, "on_check: expected a callable, got list"),
     'check_every 0': (dict(check_every=0), ValueError, "check_every: expected an integer >= 1"),
     'val_every 0': (dict(val_every=0), ValueError, "val_every: expected an integer >= 1"),
     'seed': (dict(seed=-1), ValueError, "seed: expected an integer >= 0"),
@@ -601,3 +602,56 @@ def test_extension_lrs_properties(start, ratio, n, mode, extend):
     elif len(ext) < n:   # the bound, not the step cap, ended it: one more step would pass it
         nxt = np.r_[sweep_lrs(start, end, n, mode), extension_lrs(start, end, n, mode, extend * 1e3)][n + len(ext)]
         assert nxt > end * extend * (1 - 1e-9)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# on_check: the rows so far at every check, and a clean stop when it says so
+
+@pytest.mark.parametrize('check_every', [1, 4, None])
+def test_on_check_sees_the_rows_so_far_and_can_stop_the_sweep(check_every):
+    net, opt = trained_setup()
+    before = fingerprint(net, opt)
+    kw = dict(start_lr=1e-5, end_lr=1e-1, num_iter=30, seed=3, check_every=check_every, progress=False, diverge_th=None)
+    full = range_test(net, opt, make_data(), F.cross_entropy, **kw)
+    calls = []
+    def hook(lrs, losses, total):
+        assert isinstance(lrs, np.ndarray) and isinstance(losses, np.ndarray) and lrs.dtype == losses.dtype == np.float64
+        calls.append((lrs.copy(), losses.copy(), total))
+        return len(lrs) >= 9
+    rec = range_test(net, opt, make_data(), F.cross_entropy, on_check=hook, **kw)
+    assert_same(before, fingerprint(net, opt))
+    every = check_every or CHECK_EVERY
+    stop = -(-9 // every) * every                                           # the first check at or after 9 rows
+    assert rec.meta['stop_reason'] == 'stopped' and len(rec) == stop == rec.meta['steps_trained']
+    assert [len(l) for l, _, _ in calls] == list(range(every, stop + 1, every))
+    assert all(t == 30 for *_, t in calls)                                 # no extension without a stop rule
+    assert rec.df.equals(full.df.iloc[:stop])
+    np.testing.assert_array_equal(calls[-1][0], rec.lrs)
+    np.testing.assert_array_equal(calls[-1][1], rec.losses)
+
+
+def test_on_check_sees_exactly_the_rows_kept_when_the_sweep_diverges():
+    net, opt = trained_setup()
+    calls = []
+    rec = range_test(net, opt, make_data(), F.cross_entropy, start_lr=1e-4, end_lr=1e4, num_iter=40, check_every=16, seed=1,
+                     progress=False, on_check=lambda lrs, losses, total: calls.append((lrs.copy(), losses.copy(), total)))
+    assert rec.meta['stop_reason'] == 'diverged' and rec.meta['steps_trained'] > len(rec)
+    np.testing.assert_array_equal(calls[-1][0], rec.lrs)                  # not the dropped steps after the stop
+    np.testing.assert_array_equal(calls[-1][1], rec.losses)
+    assert calls[-1][2] == 40 + len(extension_lrs(1e-4, 1e4, 40))
+
+
+def test_on_check_stop_at_the_last_check_is_a_completed_sweep():
+    net, opt = trained_setup()
+    rec = range_test(net, opt, make_data(), F.cross_entropy, end_lr=1e-2, num_iter=20, diverge_th=None, progress=False,
+                     on_check=lambda *a: True if len(a[0]) == 20 else None)
+    assert rec.meta['stop_reason'] == 'completed' and len(rec) == 20
+
+
+def test_an_exception_in_on_check_restores_and_is_raised():
+    net, opt = trained_setup()
+    before = fingerprint(net, opt)
+    def hook(lrs, losses, total): raise RuntimeError('widget bug')
+    with pytest.raises(RuntimeError, match='widget bug'):
+        range_test(net, opt, make_data(), F.cross_entropy, num_iter=20, progress=False, on_check=hook)
+    assert_same(before, fingerprint(net, opt))

@@ -185,6 +185,12 @@ def scenarios(rank, world):
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
         return run(model, opt, mine, loss_fn=ce, num_iter=N_ITER, extend=100. * 10**rank, progress=False)
 
+    def live_stop():   # on_check asks to stop on rank 1 only, at its 2nd check: every rank stops at the next one
+        model = DDP(mlp())
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        hook = lambda lrs, losses, total: rank == 1 and len(lrs) == 14
+        return run(model, opt, mine, loss_fn=ce, on_check=hook, **SWEEP)
+
     def subgroup():   # an explicit process_group
         model = mlp()
         opt = torch.optim.SGD(model.parameters(), lr=0.1)

@@ -8,7 +8,7 @@ import numpy as np, pytest
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / 'range_test_worker.py'
 QUICK = ['ddp_equal', 'ddp_accum', 'hooks_equal', 'poison_nan', 'poison_huge', 'error_fast', 'interrupt', 'bad_arg',
-         'mismatch', 'subgroup', 'extended', 'extend_mismatch']
+         'mismatch', 'subgroup', 'extended', 'extend_mismatch', 'live_stop']
 GROUP_TIMEOUT_S = 6   # the training group's timeout in the DDP failure launch
 
 spec = importlib.util.spec_from_file_location('range_test_worker', WORKER)
@@ -153,3 +153,10 @@ def test_explicit_process_group(quick):
     s0, s1 = quick['subgroup'][0], quick['subgroup'][1]
     same_df(s0['df'], s1['df'])
     assert s0['meta']['world_size'] == 2 and len(s0['df']['loss']) == W.N_ITER
+
+
+def test_a_stop_asked_by_on_check_on_one_rank_stops_every_rank_at_the_next_check(quick):
+    l0, l1 = quick['live_stop'][0], quick['live_stop'][1]
+    same_df(l0['df'], l1['df'])
+    assert l0['meta'] == l1['meta'] and l0['meta']['stop_reason'] == 'stopped'
+    assert len(l0['df']['loss']) == 21 == l0['meta']['steps_trained']       # checks every 7 steps: asked at 14, stopped at 21
