@@ -1,5 +1,5 @@
 """Randomized exactness: every schedule's `lrs()`/`momentums()` against the real torch scheduler, stepped one
-`.step()` at a time on a real optimizer (read before each step, as a training loop sees it), and the
+`.step()` at a time on a real optimizer (read before each step, as a training loop sees it), bit for bit, and the
 Keras/fastai schedules against their formulas written here independently, in plain Python `math`."""
 import math, warnings
 import numpy as np, pytest, torch
@@ -7,7 +7,7 @@ from hypothesis import given, settings, assume, HealthCheck, strategies as st
 from lrwidgets.schedules import *
 
 SETTINGS = settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-RTOL = 1e-12
+RTOL = 1e-12   # against formulas written independently here (another order of operations)
 
 def trace(sched, n):
     "lr and momentum (or Adam's beta1) that torch's `sched` gives batches 0..n-1."
@@ -22,7 +22,7 @@ def make_opt(kind):
     p = [torch.nn.Parameter(torch.zeros(2))]
     return torch.optim.Adam(p, lr=0.5) if kind == 'adam' else torch.optim.SGD(p, lr=0.5, momentum=0.5)
 
-def check(s, n, kind='sgd', rtol=RTOL):
+def check(s, n, kind='sgd', rtol=0):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # torch's step-order warnings
         tl, tm = trace(s.to_torch(make_opt(kind)), n)
@@ -58,7 +58,7 @@ def test_one_cycle(max_lr, T, pct, strat, three, div, fdiv, base_m, dm, kind, ep
     check(s, s.total_steps, kind)
 
 @SETTINGS
-@given(lr, st.integers(1, 300), st.floats(0., 0.5))
+@given(lr, st.integers(1, 300), st.one_of(st.just(0.), st.floats(0., 0.5)))
 def test_cosine_annealing(lr0, T, eta_frac):
     check(CosineAnnealing(lr0, T, eta_min=lr0*eta_frac), T + 1)  # to eta_min, at step T_max
 
@@ -91,7 +91,7 @@ chainable = st.one_of(
 def test_sequence(parts, gaps, extra):
     ms = list(np.cumsum(gaps[:len(parts) - 1]).tolist())
     s = Sequence(parts, ms)
-    check(s, s.total_steps + extra, rtol=1e-11)
+    check(s, s.total_steps + extra)
 
 # ---- Keras and fastai: against their formulas, written here from the maths (plain Python, float64) ----
 
@@ -140,6 +140,6 @@ def test_fastai_one_cycle(lr_max, N, div, div_final, pct, m, kind):
     check(s, N, kind)
 
 def test_cosine_annealing_past_t_max():
-    "torch's CosineAnnealingLR is not clamped; past T_max, near the troughs, its recursion drifts from the closed form (rounding only)."
-    for T, eta in [(100, 0.), (37, 0.01), (500, 0.001)]:
-        check(CosineAnnealing(0.1, T, eta), 3*T + 1, rtol=1e-9)
+    "torch's CosineAnnealingLR is not clamped: past T_max it rises again, with an added step at each trough; still bit for bit."
+    for T, eta in [(100, 0.), (37, 0.01), (500, 0.001), (1, 0.), (2, 0.05)]:
+        check(CosineAnnealing(0.1, T, eta), 5*T + 3)
