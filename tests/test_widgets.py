@@ -6,9 +6,20 @@ import torch
 from bokeh.models import Plot
 from lrwidgets import Recording, synthetic
 from lrwidgets import analyze, suggest, RULES, DEFAULT_RULE
+from lrwidgets.analysis import rule_skips
+from lrwidgets.widgets import _on_grid
 from lrwidgets import OneCycle, Cyclic, Step
 import lrwidgets.widgets as wmod
-from lrwidgets.widgets import RangeTestExplorer, SchedulePreviewer, LRDashboard, KINDS
+from lrwidgets.widgets import RangeTestExplorer, SchedulePreviewer, LRDashboard, PREVIEW_KINDS as KINDS
+
+
+def lr3(v): return float(f"{v:.3g}")
+
+
+def rounded(s):
+    "A suggestion with its lrs to 3 significant digits: what the code lines and a following previewer use."
+    from dataclasses import replace
+    return replace(s, lr=lr3(s.lr), lower=lr3(s.lower), upper=lr3(s.upper))
 
 
 def record_patches(bokeh_model):
@@ -192,8 +203,9 @@ def test_a_million_points_analysed_whole_drawn_downsampled():
 
 def test_code_lines_are_the_schedules_torch_calls(rec):
     ex = RangeTestExplorer(rec, total_steps=777)
-    s = ex.suggestion
+    s = rounded(ex.suggestion)                                            # lrs to 3 digits, as a person types them
     assert ex.code.splitlines() == [OneCycle.from_suggestion(s, total_steps=777).torch_call(), Cyclic.from_suggestion(s).torch_call()]
+    assert f"max_lr={lr3(ex.suggestion.upper)!r}," in ex.code and '0000000' not in ex.code and '9999999' not in ex.code
 
 
 # ---- previewer -------------------------------------------------------------------------------------------------
@@ -244,7 +256,9 @@ def test_switching_to_cyclic_shows_its_controls_and_torch_momentum_defaults():
 
 
 def test_previewer_invalid_parameters_show_the_schedules_error():
-    prev = SchedulePreviewer(steps_per_epoch=2, epochs=1, pct_start=0.3)    # 2 steps: 1cycle's warm-up has no step
+    with pytest.raises(ValueError, match='too few steps'): SchedulePreviewer(steps_per_epoch=2, epochs=1)   # refused as given
+    prev = SchedulePreviewer(steps_per_epoch=2, epochs=5, pct_start=0.3)
+    prev.controls['epochs'].value = 1                                       # 2 steps: 1cycle's warm-up has no step
     assert prev.schedule is None and prev.plot.layout.display == 'none'
     assert 'too few steps' in prev.message_text
     with pytest.raises(ValueError, match='no valid schedule'): prev.to_torch(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1))
@@ -276,10 +290,10 @@ def test_previewer_to_torch_steps_like_the_preview(kind, kw):
 def test_previewer_from_suggestion(rec):
     s = analyze(rec).suggestion
     p1 = SchedulePreviewer.from_suggestion(s, steps_per_epoch=40, epochs=5)
-    assert p1.schedule == OneCycle.from_suggestion(s, epochs=5, steps_per_epoch=40).replace(max_lr=p1.schedule.max_lr)
-    assert on_log_grid(p1.schedule.max_lr) and abs(np.log10(p1.schedule.max_lr / s.upper)) <= 0.0005 + 1e-12
+    assert p1.schedule == OneCycle.from_suggestion(rounded(s), epochs=5, steps_per_epoch=40)
+    assert on_log_grid(p1.controls['max_lr'].value) and abs(np.log10(p1.controls['max_lr'].value / s.upper)) <= 0.003
     p2 = SchedulePreviewer.from_suggestion(s, kind='Cyclic', steps_per_epoch=40, epochs=5)
-    np.testing.assert_allclose([p2.schedule.base_lr, p2.schedule.max_lr], [s.lower, s.upper], rtol=0.0012)
+    assert [p2.schedule.base_lr, p2.schedule.max_lr] == [lr3(s.lower), lr3(s.upper)]
     check_schedule(p2)
 
 
@@ -294,12 +308,13 @@ def on_log_grid(v, step=0.001):
 def follows(dash):
     cls = KINDS[dash.previewer.controls['kind'].value]
     p = dash.previewer.params
-    want = (cls.from_suggestion(dash.suggestion, **{k: v for k, v in p.items() if k not in cls.lr_params})
-            if hasattr(cls, 'from_suggestion') else cls(**dict(p, lr=dash.suggestion.lr)))
-    for k in cls.lr_params:
-        got, exact = getattr(dash.schedule, k), getattr(want, k)
-        if exact > 0: assert on_log_grid(got) and abs(np.log10(got / exact)) <= 0.0005 + 1e-12, (k, got, exact)  # nearest grid point
-    assert dash.schedule == want.replace(**{k: getattr(dash.schedule, k) for k in cls.lr_params})
+    s = rounded(dash.suggestion)                                       # the same lrs as the explorer's code lines
+    want = (cls.from_suggestion(s, **{k: v for k, v in p.items() if k not in cls.lr_params})
+            if hasattr(cls, 'from_suggestion') else cls(**dict(p, lr=s.lr)))
+    assert dash.schedule == want
+    for k in cls.lr_params:                                            # the sliders show them on their grid
+        got = dash.previewer.controls['lr' if k == 'lr' else k].value
+        if getattr(want, k) > 0: assert on_log_grid(got) and abs(np.log10(got / getattr(want, k))) <= 0.003, (k, got)
     check_schedule(dash.previewer)
 
 
@@ -315,9 +330,11 @@ def test_dashboard_previewer_follows_every_explorer_control(rec):
         follows(dash)
     dash.explorer.controls['rule'].value = DEFAULT_RULE
     follows(dash)
-    dash.previewer.controls['max_lr'].value = 0.5                          # adjusted by hand: kept until the explorer moves
-    assert dash.schedule.max_lr == 0.5
+    dash.previewer.controls['max_lr'].value = 0.5                          # set by hand: no longer follows the suggestion ...
+    assert dash.schedule.max_lr == 0.5 and dash.previewer.controls['follow'].value is False
     dash.explorer.controls['window'].value = 3
+    assert dash.schedule.max_lr == 0.5                                     # ... when the explorer moves
+    dash.previewer.controls['follow'].value = True                          # until told to follow again
     follows(dash)
     assert type(dash.to_torch(torch.optim.Adam(torch.nn.Linear(2, 1).parameters()))).__name__ == 'CyclicLR'
 
@@ -326,12 +343,11 @@ def test_link_several_runs_and_a_suggestion_without_bounds(rec):
     runs = [rec, synthetic(400, seed=8, label='b')]
     ex = RangeTestExplorer(runs)
     prev = ex.link(SchedulePreviewer(steps_per_epoch=20, epochs=5))
-    np.testing.assert_allclose(prev.schedule.max_lr, ex.suggestion.upper, rtol=0.0012)
+    assert prev.schedule.max_lr == lr3(ex.suggestion.upper)
     before = prev.schedule
     ex.controls['window'].value = 1; ex.controls['cut'].value = False
     ex.controls['rule'].value = 'minimum'
-    np.testing.assert_allclose(prev.schedule.max_lr, ex.suggestion.upper, rtol=0.0012)
-    assert prev.schedule.max_lr != before.max_lr
+    assert prev.schedule.max_lr == lr3(ex.suggestion.upper) != before.max_lr
     flat = Recording.from_arrays(np.geomspace(1e-5, 1, 50), np.ones(50), meta=dict(label='flat'))
     ex2 = RangeTestExplorer(flat)                                        # the analysis finds nothing to suggest
     assert ex2.suggestion.lr is None and 'no suggestion' in ex2.readout.value
@@ -356,11 +372,113 @@ def test_load_bokehjs_inlines_bokehjs_without_a_cdn(monkeypatch):
     assert 'cdn.bokeh.org' in shown[-1]['application/javascript']
 
 
-def test_float_sliders_start_on_their_steps_as_a_browser_would_snap_them(rec):
-    ex = RangeTestExplorer(rec, diverge_th=2.57)                   # threshold slider: steps of 0.1 from 1.1
-    assert ex.controls['diverge_th'].value == 2.6 and ex.settings['diverge_th'] == 2.6
+def test_values_given_are_honoured_and_sliders_start_on_their_steps(rec):
+    ex = RangeTestExplorer(rec, diverge_th=2.57)                   # the threshold's grid is laid through the value given
+    assert ex.controls['diverge_th'].value == 2.57 and ex.settings['diverge_th'] == 2.57
     check(ex, rec)
     prev = SchedulePreviewer(max_lr=0.0123, div_factor=25.3, steps_per_epoch=20, epochs=5)
-    assert prev.schedule.div_factor == 25.5                       # div_factor slider: steps of 0.5
-    assert on_log_grid(prev.schedule.max_lr) and abs(np.log10(prev.schedule.max_lr / 0.0123)) <= 0.0005
+    assert prev.schedule.div_factor == 25.3 and prev.schedule.max_lr == 0.0123   # the schedule is what was asked for ...
+    assert prev.controls['div_factor'].value == 25.5 and on_log_grid(prev.controls['max_lr'].value)   # ... the sliders on their steps
     check_schedule(prev)
+    prev.controls['div_factor'].value = 30.                        # moved by hand: the slider's value from then on
+    assert prev.schedule.div_factor == 30.
+
+
+# ---- what the user asked for: honoured or refused as the analysis and the schedules would ----------------------
+
+def test_explorer_honours_a_fraction_skip_and_a_wide_threshold(rec):
+    ex = RangeTestExplorer(rec, skip_start=0.5)
+    assert ex.suggestion == suggest(rec, skip_start=0.5) and ex.settings['skip_start'] == 0.5
+    assert ex.controls['skip_start'].value == len(rec) // 2                    # shown in points
+    ex.controls['skip_start'].value = 10                                       # moved: points from then on
+    assert ex.settings['skip_start'] == 10 and ex.suggestion == suggest(rec, skip_start=10)
+    ex = RangeTestExplorer(rec, diverge_th=50)
+    assert ex.controls['diverge_th'].value == 50 and ex.settings['diverge_th'] == 50.
+    assert ex.suggestion == suggest(rec, diverge_th=50)
+
+
+@pytest.mark.parametrize('kw', [dict(diverge_th=0.5), dict(window=0), dict(window=2.5), dict(kind='median'), dict(skip_start=-1)])
+def test_explorer_refuses_what_the_analysis_refuses(rec, kw):
+    with pytest.raises(ValueError) as want: analyze(rec, **kw)
+    with pytest.raises(ValueError) as got: RangeTestExplorer(rec, **kw)
+    assert str(got.value) == str(want.value)
+
+
+def test_previewer_honours_a_large_lr_and_refuses_what_the_schedule_refuses():
+    prev = SchedulePreviewer(max_lr=100, steps_per_epoch=20, epochs=5)
+    assert prev.schedule.max_lr == 100 and prev.controls['max_lr'].max >= 2          # the slider widened to hold it
+    for kw in (dict(pct_start=0), dict(epochs=0), dict(max_lr=-1.)):
+        with pytest.raises(ValueError) as got: SchedulePreviewer(steps_per_epoch=20, **{'epochs': 5, **kw})
+        with pytest.raises(ValueError) as want: OneCycle(**{'max_lr': 0.01, 'epochs': 5, 'steps_per_epoch': 20, **kw})
+        assert str(got.value) == str(want.value)
+
+
+# ---- readable at a glance ---------------------------------------------------------------------------------------
+
+def test_numbers_are_written_as_a_person_types_them():
+    prev = SchedulePreviewer('Cyclic', steps_per_epoch=20, epochs=5)
+    prev.controls['momentum'].value = (0.805, 0.9)                                # slider arithmetic: 0.8999999999999999
+    prev.controls['kind'].value = 'Step'; prev.controls['step_gamma'].value = 0.1
+    prev.controls['kind'].value = 'OneCycle'; prev.controls['div_factor'].value = 5.5
+    code = prev.code.value
+    assert 'div_factor=5.5)' in code and not any(s in code for s in ('0000000', '9999999'))
+    assert prev.params['max_momentum'] == 0.95
+    assert "white-space:pre-wrap;overflow-wrap:normal" in code                     # wraps between arguments, never in a number
+
+
+def test_follow_toggle_and_warnings_past_the_curve(rec):
+    dash = LRDashboard(rec, steps_per_epoch=30, epochs=4)
+    lim = dash.explorer.limits()
+    assert lim['minimum'] is not None and dash.previewer.controls['follow'].layout.display is None
+    assert 'follows this suggestion' in dash.explorer.readout.value and '<pre' not in dash.explorer.readout.value   # one code line
+    dash.previewer.controls['max_lr'].value = _on_grid(dash.previewer.controls['max_lr'], lim['minimum'] * 1.5)
+    assert 'past the range test' in dash.previewer.message_text and dash.previewer.schedule is not None
+    if lim['diverged']:
+        dash.previewer.controls['max_lr'].value = _on_grid(dash.previewer.controls['max_lr'], lim['diverged'] * 2)
+        assert 'beyond the divergence region' in dash.previewer.message_text
+    dash.previewer.controls['follow'].value = True
+    assert dash.schedule.max_lr == lr3(dash.suggestion.upper) and dash.previewer.message_text == ''
+    band = dash.previewer.sources['band'].data
+    assert list(band['lower']) == [dash.suggestion.lower] and list(band['upper']) == [dash.suggestion.upper]   # shaded
+
+
+def test_controls_that_do_nothing_are_hidden_or_disabled(rec):
+    ex = RangeTestExplorer(rec)
+    ex.controls['cut'].value = False
+    assert ex.controls['diverge_th'].disabled
+    ex.controls['cut'].value = True
+    assert not ex.controls['diverge_th'].disabled
+    prev = SchedulePreviewer('Cyclic', steps_per_epoch=20, epochs=5)
+    assert prev.controls['clr_gamma'].layout.display == 'none'                     # gamma does nothing in 'triangular'
+    prev.controls['mode'].value = 'exp_range'
+    assert prev.controls['clr_gamma'].layout.display is None
+    prev.controls['kind'].value = 'Step'
+    assert prev.layout_bokeh.children[1].visible is False                          # no momentum: no empty panel
+
+
+def test_rules_are_described_and_the_default_marked(rec):
+    ex = RangeTestExplorer(rec)
+    labels = dict((v, k) for k, v in ex.controls['rule'].options)
+    assert set(labels) == set(RULES) and labels[DEFAULT_RULE].endswith('(default)')
+    assert all(len(l) > len(r) + 10 for r, l in labels.items())
+    assert '<details' in ex.readout.value and ex.suggestion.reason.split(':')[0][:20] in ex.readout.value
+
+
+def test_the_suggestions_warnings_are_shown(rec):
+    from dataclasses import fields
+    from lrwidgets import Suggestion
+    if 'warnings' not in {f.name for f in fields(Suggestion)}: pytest.skip('this analysis gives no warnings')
+    short = Recording.from_arrays(np.geomspace(1e-5, 1e-3, 200), np.linspace(2., 1., 200), meta=dict(label='still falling'))
+    ex = RangeTestExplorer(short)
+    assert ex.suggestion.warnings and all(w.split(':')[0] in ex.readout.value for w in ex.suggestion.warnings)
+
+
+def test_skipped_spans_are_shaded_and_the_frame_is_set(rec):
+    ex = RangeTestExplorer(rec, rule='steepest')
+    a, e = rule_skips('steepest', len(rec))
+    sk = ex.sources['skipped'].data
+    assert list(sk['lower']) == [rec.lrs[0], rec.lrs[len(rec) - 1 - e]] and list(sk['upper']) == [rec.lrs[a], rec.lrs[-1]]
+    y = ex.layout_bokeh.children[0].y_range
+    assert [y.start, y.end] == list(ex.sources['frame'].data['loss'])
+    ex.controls['cut'].value = False                                                # the uncut explosion does not stretch it
+    assert ex.layout_bokeh.children[0].y_range.end < np.nanmax(rec.losses) or np.nanmax(rec.losses) < 3 * rec.losses[0]
