@@ -20,7 +20,7 @@ from jupyter_bokeh import BokehModel
 from .recording import Recording
 from .analysis import analyze, median_suggestion, rule_skips, Suggestion, RULES, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
 from .schedules import OneCycle, Cyclic, CosineAnnealing, CosineWarmRestarts, Exponential, Step, Sequence
-from .plots import (load_bokehjs, range_test_data, range_test_figure, schedule_data, schedule_figure, set_frame, set_x_log,
+from .plots import (centred, load_bokehjs, range_test_data, range_test_figure, schedule_data, schedule_figure, set_frame, set_x_log,
                     update_sources)
 
 # %% ../nbs/04b_widgets.ipynb #16f977ae
@@ -136,7 +136,7 @@ RULE_TEXT = {  # rule: what it picks, in a line (the dropdown shows it; the reas
 
 def _rule_options() -> list:
     "The rule dropdown's (label, rule) pairs: each rule's plain description, the default marked."
-    label = lambda r: f"{r}: {RULE_TEXT.get(r, (RULES[r].__doc__ or '').split('.')[0])}{' (default)' if r == DEFAULT_RULE else ''}"
+    label = lambda r: f"{r}{' (default)' if r == DEFAULT_RULE else ''}: {RULE_TEXT.get(r, (RULES[r].__doc__ or '').split('.')[0])}"
     return [(label(r), r) for r in RULES]
 
 # %% ../nbs/04b_widgets.ipynb #0c7e5a61
@@ -193,7 +193,7 @@ class RangeTestExplorer(W.VBox):
         self.readout, self.message = W.HTML(), W.HTML(layout=W.Layout(display='none'))
         self.linked = None
         analyses, sug, problems = self._analyze()
-        data = range_test_data(self.recs, analyses, max_points, sug, self._skips())
+        data = range_test_data(self.recs, analyses, max_points, sug, self._skips(), self._lines())
         self.layout_bokeh, self.sources = range_test_figure(data, x_log=x_log)
         self.plot = BatchedBokehModel(self.layout_bokeh, layout=W.Layout(width='100%'))
         c = self.controls
@@ -242,6 +242,13 @@ def _skips(self:RangeTestExplorer) -> list:
     s = self.settings
     return [tuple(own if v is None else _skip_points(v, len(r)) for v, own in zip((s['skip_start'], s['skip_end']), rule_skips(s['rule'], len(r))))
             for r in self.recs]
+
+# %% ../nbs/04b_widgets.ipynb #2f61c0b9
+@patch
+def _lines(self:RangeTestExplorer) -> list:
+    "The smoothed line drawn for each run: `plots.centred`, the analysis' smoothing without its lag."
+    s = self.settings
+    return [centred(r.losses, s['window'], s['kind']) if len(r) else None for r in self.recs]
 
 # %% ../nbs/04b_widgets.ipynb #9a3d5e27
 @patch
@@ -300,7 +307,7 @@ def _show(self:RangeTestExplorer, analyses, sug, problems, redraw=True):
     _tell(self, '\n'.join(problems))
     self.plot.layout.display = None if any(p is None for p in self._problems) else 'none'
     if redraw:
-        data = range_test_data(self.recs, analyses, self.max_points, sug, self._skips())
+        data = range_test_data(self.recs, analyses, self.max_points, sug, self._skips(), self._lines())
         with self.plot.batch():
             update_sources(self.sources, data)
             set_frame(self.layout_bokeh, data)
