@@ -9,7 +9,8 @@ __all__ = ['MODES', 'DIVERGE_BETA', 'CHECK_EVERY', 'PROGRESS_EVERY_S', 'sweep_lr
            'range_test']
 
 # %% ../nbs/01_engine.ipynb #d712d313
-import contextlib, copy, math, platform, random, time, warnings
+import contextlib, copy, inspect, math, numbers, platform, random, signal, threading, time, warnings
+from dataclasses import dataclass
 from collections.abc import Iterable, Mapping
 import numpy as np, torch
 from torch.torch_version import TorchVersion
@@ -45,6 +46,17 @@ def extension_lrs(start_lr:float,   # lr of the first batch
     lrs = start_lr * (end_lr/start_lr) ** t if mode == 'exp' else start_lr + (end_lr - start_lr) * t
     return np.minimum(lrs, end_lr * extend)
 
+# %% ../nbs/01_engine.ipynb #93d8135c
+def _real(x, name:str, what:str, ok) -> float:
+    "`x` (a python, numpy or 0-d torch real number) as a float if `ok(float(x))`, else a ValueError naming `name` and saying `what` it expects."
+    if isinstance(x, torch.Tensor) and x.ndim == 0 and not (x.dtype.is_complex or x.dtype == torch.bool): x = x.item()
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real) or not ok(float(x)):
+        raise ValueError(f"{name}: expected {what}, got {x!r}")
+    return float(x)
+
+# %% ../nbs/01_engine.ipynb #9d826e46
+def _positive(x, name:str) -> float: return _real(x, name, 'a positive number', lambda v: 0 < v < math.inf)
+
 # %% ../nbs/01_engine.ipynb #2660ad76
 def _group_ratios(optimizer, start_lr) -> tuple[float, list[float]]:
     "Group 0's start lr and each group's lr ratio to group 0."
@@ -61,10 +73,19 @@ def _group_ratios(optimizer, start_lr) -> tuple[float, list[float]]:
         raise ValueError(f"start_lr: the param groups' lrs {current} have no ratios to keep; pass one start lr per group")
     return start, [lr/current[0] for lr in current]
 
-def _positive(x, name) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x <= 0:
-        raise ValueError(f"{name}: expected a positive number, got {x!r}")
-    return float(x)
+# %% ../nbs/01_engine.ipynb #47da6350
+@contextlib.contextmanager
+def _sigint_deferred():
+    "Hold Ctrl-C (SIGINT) until the block has run, then deliver it; outside the main thread the block just runs."
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda *args: caught.append(args))
+    try: yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            if callable(previous): previous(*caught[0])
+            elif previous == signal.SIG_DFL: raise KeyboardInterrupt
 
 # %% ../nbs/01_engine.ipynb #d56f1dc7
 def _cpu_copy(v):
@@ -96,7 +117,10 @@ class _Snapshot:
 
     @torch.no_grad()
     def restore(self):
-        "Put everything back as it was when the snapshot was taken."
+        "Put everything back as it was when the snapshot was taken; Ctrl-C waits until it is done."
+        with _sigint_deferred(): self._put_back()
+
+    def _put_back(self):
         for mod, kind, name, t in self.slots: getattr(mod, kind)[name] = t
         for k, t in self.tensors.items():
             t.copy_(self.values[k])
@@ -161,12 +185,22 @@ def _to(batch, device):
     if isinstance(batch, Mapping): return {k: _to(v, device) for k, v in batch.items()}
     return batch
 
+_NOTHING = object()
+
 class _Batches:
     "Endless batches from `data`, starting again when it runs out; counts what it has served."
     def __init__(self, data, device):
-        self.data, self.device, self.served, self.it = data, device, 0, iter(data)
+        self.data, self.device, self.served, self.it, self.held = data, device, 0, iter(data), _NOTHING
+
+    def peek(self):
+        "The next batch, fetched now; the next `next()` serves it."
+        if self.held is _NOTHING: self.held = next(self)
+        return self.held
 
     def __next__(self):
+        if self.held is not _NOTHING:
+            batch, self.held = self.held, _NOTHING
+            return batch
         try: batch = next(self.it)
         except StopIteration:
             if self.served == 0: raise ValueError("data: has no batches") from None
@@ -214,31 +248,46 @@ def _check_loss(loss, step, batch):
     if not loss.requires_grad:
         raise ValueError(f"{source}: the loss does not require grad (detached, computed under no_grad, or no trainable parameters?)")
 
-# %% ../nbs/01_engine.ipynb #c330d392
+# %% ../nbs/01_engine.ipynb #8052bd41
 _AMP = {'bf16': torch.bfloat16, 'bfloat16': torch.bfloat16, torch.bfloat16: torch.bfloat16,
         'fp16': torch.float16, 'float16': torch.float16, torch.float16: torch.float16}
 
-def _int(x, name, low):
-    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < low:
-        raise ValueError(f"{name}: expected an integer >= {low}, got {x!r}")
+# %% ../nbs/01_engine.ipynb #ae703b8a
+def _int(x, name, low, high=math.inf):
+    "`x` as an int if it is an integer (python or numpy) in `[low, high)`, else a ValueError naming `name`."
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral) or not low <= x < high:
+        raise ValueError(f"{name}: expected an integer >= {low}" + (f" and < {high}" if high < math.inf else '') + f", got {x!r}")
     return int(x)
 
+# %% ../nbs/01_engine.ipynb #9c06fbf2
 def _model_device(model, device) -> torch.device:
     "The device the sweep runs on: the model's, which `device` (if given) must name."
     params = list(model.parameters())
     if not params: raise ValueError("model: has no parameters to train")
+    if any(isinstance(p, torch.nn.parameter.UninitializedParameter) for p in params):
+        raise ValueError("model: has uninitialised lazy parameters (torch.nn.Lazy* modules); run one forward pass on a batch first")
     devices = {p.device for p in params}
+    if any(d.type == 'meta' for d in devices):
+        raise ValueError("model: has parameters on the meta device (shapes without values); "
+                         "materialise them first, e.g. model.to_empty(device='cpu') and initialise them")
     if device is None: return params[0].device
-    device = torch.device(device)
+    try: device = torch.device(device)
+    except (RuntimeError, TypeError): raise ValueError(f"device: expected a torch.device or a name such as 'cpu' or 'cuda:0', got {device!r}") from None
     matching = [d for d in devices if d == device or (device.index is None and d.type == device.type)]
     if not matching:
         raise ValueError(f"device: the model is on {', '.join(sorted(map(str, devices)))} but device={str(device)!r}; "
                          "move the model first (range_test never moves it) or leave device=None")
     return matching[0]
 
+# %% ../nbs/01_engine.ipynb #0b3e8278
 def _check_optimizer(model, optimizer):
+    "Refuse an optimizer the sweep cannot drive, or whose state it could not restore."
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer: expected a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    closure = inspect.signature(type(optimizer).step).parameters.get('closure')
+    if closure is not None and closure.default is inspect.Parameter.empty:
+        raise ValueError(f"optimizer: {type(optimizer).__name__}.step needs a closure that re-evaluates the loss, and a range test "
+                         "takes one plain step per batch; use a first-order optimizer (SGD, Adam, ...)")
     if any('initial_lr' in g for g in optimizer.param_groups):
         raise ValueError("optimizer: a learning-rate scheduler is attached to it (its param groups have 'initial_lr'); "
                          "pass a fresh optimizer, the range test sets the lr itself")
@@ -248,9 +297,52 @@ def _check_optimizer(model, optimizer):
         raise ValueError(f"optimizer: {foreign} of its parameters are not the model's "
                          "(built for another model, or before the model was copied/moved?)")
 
-def _check_args(model, optimizer, data, loss_fn, start_lr, end_lr, num_iter, mode, diverge_th, extend, val_data, metrics,
-                step, accum_steps, amp, grad_clip, device, seed, label, val_every, check_every, on_check) -> dict:
-    "Validated, normalised settings; raises naming the first bad argument."
+# %% ../nbs/01_engine.ipynb #8462233f
+@dataclass(frozen=True)
+class _Settings:
+    "A range test's arguments, checked and normalised by `_settings`."
+    data: object; loss_fn: object; step: object; val_data: object; on_check: object   # the user's objects, as given
+    device: torch.device      # the model's device, where the batches go
+    start_lr: float           # group 0's first lr
+    ratios: list              # each group's lr over group 0's
+    end_lr: float
+    num_iter: int
+    mode: str
+    diverge_th: float         # None: never stop
+    extend: float             # None: no extension past end_lr
+    metrics: dict
+    accum_steps: int
+    amp: torch.dtype          # None: no autocast
+    grad_clip: float
+    seed: int                 # None: the RNGs as they are
+    repeats: int              # None: one sweep, one Recording
+    label: str
+    restore: bool
+    progress: bool
+    val_every: int
+    check_every: int
+
+    @property
+    def lrs(self) -> np.ndarray:
+        "Group 0's lr at every step the sweep may take: `num_iter` to `end_lr`, then the extension."
+        return np.r_[sweep_lrs(self.start_lr, self.end_lr, self.num_iter, self.mode),
+                     extension_lrs(self.start_lr, self.end_lr, self.num_iter, self.mode, self.extend)]
+
+    def seed_of(self, repeat:int) -> int:
+        "The seed of sweep `repeat`: `seed + repeat`; with `repeats` and no seed, `repeat` itself."
+        return None if self.seed is None and self.repeats is None else (self.seed or 0) + repeat
+
+    def plan(self) -> dict:
+        "The numbers every rank of a distributed range test must agree on (`_PLAN`)."
+        return dict(num_iter=self.num_iter, check_every=self.check_every, accum_steps=self.accum_steps, metrics=len(self.metrics),
+                    start_lr=self.start_lr, end_lr=self.end_lr, mode=MODES.index(self.mode), diverge_th=self.diverge_th or 0.,
+                    extend=self.extend or 0., repeats=self.repeats or 0, param_groups=len(self.ratios),
+                    val_every=self.val_every if self.val_data is not None else 0)
+
+# %% ../nbs/01_engine.ipynb #d0e6b13a
+def _settings(model, optimizer, *, data, loss_fn, start_lr, end_lr, num_iter, mode, diverge_th, extend, val_data, metrics, step,
+              accum_steps, amp, grad_clip, device, restore, progress, seed, repeats, label, val_every, check_every, on_check) -> _Settings:
+    "`range_test`'s arguments checked and normalised; raises naming the first bad one."
     if not isinstance(model, torch.nn.Module): raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
     _check_optimizer(model, optimizer)
     device = _model_device(model, device)
@@ -259,13 +351,14 @@ def _check_args(model, optimizer, data, loss_fn, start_lr, end_lr, num_iter, mod
     if end_lr <= start0: raise ValueError(f"end_lr: must be larger than start_lr, got end_lr={end_lr:g} <= start_lr={start0:g}")
     num_iter = _int(num_iter, 'num_iter', 2)
     if mode not in MODES: raise ValueError(f"mode: expected one of {MODES}, got {mode!r}")
-    if diverge_th is not None and (isinstance(diverge_th, bool) or not isinstance(diverge_th, (int, float)) or not diverge_th > 1):
-        raise ValueError(f"diverge_th: expected a number > 1 (stop when the smoothed loss exceeds diverge_th × its best) or None, got {diverge_th!r}")
-    if extend is not None and (isinstance(extend, bool) or not isinstance(extend, (int, float, np.number)) or not 1 <= extend < math.inf):
-        raise ValueError(f"extend: expected a number >= 1 (past end_lr the lr may rise up to end_lr × extend) or None, got {extend!r}")
-    extend = None if extend is None or extend == 1 or diverge_th is None else float(extend)   # no stop rule, nothing to look for
+    if diverge_th is not None:
+        diverge_th = _real(diverge_th, 'diverge_th', "a number > 1 (stop when the smoothed loss exceeds diverge_th × its best) or None",
+                           lambda v: 1 < v < math.inf)
+    if extend is not None:
+        extend = _real(extend, 'extend', "a number >= 1 (past end_lr the lr may rise up to end_lr × extend) or None", lambda v: 1 <= v < math.inf)
+    extend = None if extend == 1 or diverge_th is None else extend    # no stop rule: nothing to look for past end_lr
     for name, d in (('data', data), ('val_data', val_data)):
-        if d is not None and not (isinstance(d, Iterable) or hasattr(d, '__getitem__')):
+        if (d is not None or name == 'data') and not (isinstance(d, Iterable) or hasattr(d, '__getitem__')):
             raise TypeError(f"{name}: expected an iterable of batches, got {type(d).__name__}")
     for name, fn in (('loss_fn', loss_fn), ('step', step), ('on_check', on_check)):
         if fn is not None and not callable(fn): raise TypeError(f"{name}: expected a callable, got {type(fn).__name__}")
@@ -276,18 +369,20 @@ def _check_args(model, optimizer, data, loss_fn, start_lr, end_lr, num_iter, mod
     if metrics and step is not None: raise ValueError("metrics: need the default step's (output, target); with step= compute them in your step")
     taken = {'iteration', 'lr', 'loss', 'val_loss'} | {f'lr_{k}' for k in range(1, len(ratios))}
     if set(metrics) & taken: raise ValueError(f"metrics: names {sorted(set(metrics) & taken)} clash with the Recording's columns")
-    accum_steps = _int(accum_steps, 'accum_steps', 1)
     if amp not in (None, False) and amp not in _AMP: raise ValueError(f"amp: expected None, 'bf16' or 'fp16', got {amp!r}")
     amp = _AMP.get(amp)
     if amp == torch.float16 and device.type == 'cpu' and TorchVersion(torch.__version__) < (2, 5):
         raise ValueError(f"amp: fp16 autocast on the CPU needs torch >= 2.5 (this is {torch.__version__}); use amp='bf16' or amp=None")
     if grad_clip is not None: grad_clip = _positive(grad_clip, 'grad_clip')
-    if seed is not None: seed = _int(seed, 'seed', 0)
+    if repeats is not None: repeats = _int(repeats, 'repeats', 1)
+    if seed is not None: seed = _int(seed, 'seed', 0, 2**32 - (repeats or 1) + 1)   # numpy takes seeds below 2**32
     if label is not None and not isinstance(label, str): raise TypeError(f"label: expected a string, got {type(label).__name__}")
-    val_every = _int(val_every, 'val_every', 1)
-    check_every = CHECK_EVERY if check_every is None else _int(check_every, 'check_every', 1)
-    return dict(device=device, start0=start0, ratios=ratios, end_lr=end_lr, num_iter=num_iter, extend=extend, metrics=dict(metrics), accum_steps=accum_steps, amp=amp, grad_clip=grad_clip, seed=seed,
-                val_every=val_every, check_every=check_every)
+    return _Settings(data=data, loss_fn=loss_fn, step=step, val_data=val_data, on_check=on_check, device=device, start_lr=start0,
+                     ratios=ratios, end_lr=end_lr, num_iter=num_iter, mode=mode, diverge_th=diverge_th, extend=extend,
+                     metrics=dict(metrics), accum_steps=_int(accum_steps, 'accum_steps', 1), amp=amp, grad_clip=grad_clip,
+                     seed=seed, repeats=repeats, label=label, restore=bool(restore), progress=bool(progress),
+                     val_every=_int(val_every, 'val_every', 1),
+                     check_every=CHECK_EVERY if check_every is None else _int(check_every, 'check_every', 1))
 
 # %% ../nbs/01_engine.ipynb #1a8000f1
 def _jsonish(v):
@@ -330,21 +425,13 @@ def _per_step(values, accum):
     "Per-step means of the values of `accum` consecutive batches."
     return values if accum == 1 else np.asarray(values).reshape(-1, accum).mean(1).tolist()
 
-def _val_loss(model, batches, loss_fn, step, autocast):
-    "Mean loss over `batches` in eval mode without gradients, as a device tensor (no sync)."
-    model.eval()
-    try:
-        with torch.no_grad(), autocast():
-            return sum(_forward(model, b, loss_fn, step)[0].float() for b in batches) / len(batches)
-    finally: model.train()
-
 # %% ../nbs/01_engine.ipynb #028946c3
 _OK, _FAILED, _INTERRUPTED, _STOPPED = 0, 1, 2, 3  # what a rank reports at a check
 
 class DistributedRangeTestError(RuntimeError):
     "Another rank of a distributed range test failed, or the ranks disagreed or could not reach each other."
 
-_PLAN = ('num_iter', 'check_every', 'accum_steps', 'metrics', 'val_every', 'start_lr', 'end_lr', 'mode', 'diverge_th', 'extend', 'param_groups')
+_PLAN = ('num_iter', 'check_every', 'accum_steps', 'metrics', 'val_every', 'start_lr', 'end_lr', 'mode', 'diverge_th', 'extend', 'repeats', 'param_groups')
 _CHECK_GROUPS = {}  # training process group -> private gloo group over the same ranks for range_test's exchanges
 
 def _group_timeout(group):
@@ -437,15 +524,210 @@ def _ranks_for(process_group) -> _Ranks:
 
 def _is_ddp(model) -> bool: return isinstance(model, torch.nn.parallel.DistributedDataParallel)
 
-# %% ../nbs/01_engine.ipynb #df387b36
+# %% ../nbs/01_engine.ipynb #306424b5
+class _Progress:
+    "A tqdm bar with the lr and smoothed loss, touched at checks only and at most every `PROGRESS_EVERY_S` seconds (always at the end)."
+    def __init__(self, total:int, desc:str, show:bool):
+        self.bar, self.due = (tqdm(total=total, desc=desc, unit='step') if show else None), time.perf_counter()
+
+    def show(self, n:int, lr:float, loss:float, last:bool=False):
+        "Show `n` steps done, the last one at `lr` with smoothed `loss`."
+        if self.bar is None or not (last or time.perf_counter() >= self.due): return
+        self.bar.set_postfix_str(f"lr={lr:.2e} loss={loss:.4g}", refresh=False)
+        self.bar.update(n - self.bar.n)     # after the postfix: update may redraw, and must show this step's lr and loss
+        self.due = time.perf_counter() + PROGRESS_EVERY_S
+
+    def close(self):
+        if self.bar is not None: self.bar.close()
+
+# %% ../nbs/01_engine.ipynb #7ab295ad
+class _Rows:
+    "The sweep's values: kept on the device until a check copies them to the host, runs the stop rule and keeps them as rows."
+    def __init__(self, lrs:np.ndarray,        # group 0's lr at every step the sweep may take
+                 diverge_th:float=None,       # the stop rule's threshold (None: never stop)
+                 accum_steps:int=1,           # batches per step (a row is their mean)
+                 metrics:dict=None,           # name -> fn(output, target)
+                 val_steps=(),                # steps after which a validation loss comes
+                 on_check=None,               # on_check(lrs, losses, total) at every check
+                 ranks=None,                  # a distributed test's `_Ranks`
+                 progress:_Progress=None):    # the progress bar
+        metrics = metrics or {}
+        self.lrs, self.total, self.accum, self.metrics, self.on_check = lrs, len(lrs), accum_steps, metrics, on_check
+        self.ranks, self.progress, self.val_order, self.rule = ranks, progress, sorted(val_steps), _StopRule(diverge_th)
+        self.losses, self.cols, self.vals = [], {k: [] for k in metrics}, {}                 # checked, on the host
+        self.pending, self.pending_metrics, self.pending_vals = [], {k: [] for k in metrics}, {}   # not yet checked
+        self.stop_asked = False     # on_check asked to stop (several ranks: at the next check)
+
+    def add(self, loss, out, target):
+        "One batch's loss (and metrics), still on the device."
+        self.pending.append(loss.detach())
+        if self.metrics:
+            with torch.no_grad():
+                for k, fn in self.metrics.items(): self.pending_metrics[k].append(_metric_value(fn(out, target), k))
+
+    def check(self, upto:int, done:int, status=_OK, error=None, when=None) -> tuple:
+        "Copy (with several ranks: average) the values of steps `len(losses)..upto-1` to the host; `(row, reason)` to stop at, or `(None, None)`."
+        start, accum = len(self.losses), self.accum
+        m, have = (upto - start) * accum, (min(done, upto) - start) * accum   # a failed rank pads what it lacks with NaN
+        keys = [i for i in self.val_order if start <= i < upto]
+        pad = [math.nan] * (m - have)
+        block = self.pending[:have] + pad
+        for k in self.metrics: block += self.pending_metrics[k][:have] + pad
+        flat = _host_floats(block + [self.pending_vals.get(i, math.nan) for i in keys])
+        reason = None
+        if self.ranks is not None:
+            status = _STOPPED if status == _OK and self.stop_asked else status
+            flat, statuses, dones = self.ranks.exchange(flat, status, done, f'at the check after step {upto}')
+            if _FAILED in statuses: self.ranks.fail(f'at step {done}', error, when)
+            if _INTERRUPTED in statuses:   # keep the steps every rank finished
+                upto, reason = min(d for s, d in zip(statuses, dones) if s == _INTERRUPTED), 'interrupted'
+            elif _STOPPED in statuses: reason = 'stopped'
+        kept = upto - start
+        step_losses = _per_step(flat[:m], accum)[:kept]
+        for c, k in enumerate(self.metrics, 1): self.cols[k] += _per_step(flat[c*m:(c+1)*m], accum)[:kept]
+        self.vals.update((i, v) for i, v in zip(keys, flat[(len(self.metrics)+1)*m:]) if i < upto)
+        del self.pending[:m]
+        for k in self.metrics: del self.pending_metrics[k][:m]
+        for i in keys: self.pending_vals.pop(i, None)
+        self.losses.extend(step_losses)
+        j, why = self.rule.first_stop(step_losses)
+        rows = upto if j is None else start + j + 1
+        if self.on_check is not None and self.on_check(self.lrs[:rows], np.array(self.losses[:rows]), self.total) is True \
+           and j is None and reason is None and upto < self.total:
+            if self.ranks is None: reason = 'stopped'
+            else: self.stop_asked = True
+        if self.progress is not None:
+            self.progress.show(upto, self.lrs[upto-1], self.rule.smoothed, last=upto == self.total or j is not None or reason is not None)
+        return (None, reason) if j is None else (start + j, why)
+
+# %% ../nbs/01_engine.ipynb #f111db06
+class _Step:
+    "One optimizer step of the sweep: set the lrs, `accum_steps` forward and backward passes, clip, step; the values go to `rows`."
+    def __init__(self, model, optimizer, batches,   # the batches to train on, an endless iterator
+                 rows:_Rows,                        # where each batch's loss and metrics go
+                 loss_fn=None, step=None,           # as `range_test`'s
+                 accum_steps:int=1, amp=None,       # batches per step; None or the autocast dtype
+                 grad_clip:float=None):
+        self.model, self.optimizer, self.groups, self.batches, self.rows = model, optimizer, optimizer.param_groups, batches, rows
+        self.loss_fn, self.step, self.accum, self.grad_clip = loss_fn, step, accum_steps, grad_clip
+        device = next(model.parameters()).device
+        self.no_autocast = contextlib.nullcontext()
+        self.autocast = (lambda: torch.autocast(device.type, dtype=amp)) if amp is not None else (lambda: self.no_autocast)
+        self.scaler = torch.amp.GradScaler(device.type) if amp == torch.float16 else None
+        self.no_sync = model.no_sync if _is_ddp(model) and accum_steps > 1 else None   # DDP: all-reduce the gradients once per step
+        self.clip_params = [p for g in self.groups for p in g['params']]
+
+    def __call__(self, lrs:tuple):
+        "Train one step with group `k` at `lrs[k]`."
+        for g, lr in zip(self.groups, lrs): g['lr'] = lr
+        self.optimizer.zero_grad(set_to_none=True)
+        accum, scaler = self.accum, self.scaler
+        for a in range(accum):
+            batch = next(self.batches)
+            with (self.no_sync() if self.no_sync is not None and a < accum - 1 else self.no_autocast):
+                with self.autocast(): loss, out, target = _forward(self.model, batch, self.loss_fn, self.step)
+                _check_loss(loss, self.step, batch)
+                scaled = loss if accum == 1 else loss / accum
+                (scaled if scaler is None else scaler.scale(scaled)).backward()
+            self.rows.add(loss, out, target)
+        if self.grad_clip is not None:
+            if scaler is not None: scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.clip_params, self.grad_clip)
+        if scaler is None: self.optimizer.step()
+        else: scaler.step(self.optimizer); scaler.update()
+
+    def validate(self, batches) -> torch.Tensor:
+        "Mean loss over `batches` in eval mode without gradients, as a device tensor (no sync)."
+        self.model.eval()
+        try:
+            with torch.no_grad(), self.autocast():
+                return sum(_forward(self.model, b, self.loss_fn, self.step)[0].float() for b in batches) / len(batches)
+        finally: self.model.train()
+
+# %% ../nbs/01_engine.ipynb #871e0e42
+def _meta(model, optimizer, s:_Settings, snap:_Snapshot, rows:int, stop_reason:str, done:int, batch_size,
+          ranks, seed, repeat, restored:bool, seconds) -> dict:
+    "What was run, on what, and how it ended: the Recording's `meta`."
+    params = {id(p): p for p in model.parameters()}.values()
+    inner = model.module if _is_ddp(model) else model
+    lrs = s.lrs
+    return dict(env_meta(), source='lrwidgets.range_test', loss_smoothing='raw',
+                label=s.label or type(inner).__name__, device=str(s.device), device_name=_device_name(s.device),
+                model=type(inner).__name__, n_params=sum(p.numel() for p in params),
+                n_trainable=sum(p.numel() for p in params if p.requires_grad), optimizer=type(optimizer).__name__,
+                param_groups=[{k: _jsonish(saved) for k, (_, saved) in hyper.items()} for *_, hyper in snap.groups],
+                batch_size=batch_size, start_lr=s.start_lr, end_lr=s.end_lr, group_ratios=s.ratios, mode=s.mode, num_iter=s.num_iter,
+                extend=s.extend, extended_steps=max(0, rows - s.num_iter), end_lr_reached=float(lrs[rows-1]) if rows else None,
+                accum_steps=s.accum_steps, amp=None if s.amp is None else str(s.amp).replace('torch.', ''),
+                grad_clip=s.grad_clip, diverge_th=s.diverge_th, diverge_beta=DIVERGE_BETA, check_every=s.check_every,
+                stop_reason=stop_reason, steps_trained=done, seed=seed, repeat=repeat, repeats=s.repeats, restored=restored,
+                val_every=s.val_every if s.val_data is not None else None, metrics=list(s.metrics),
+                world_size=1 if ranks is None else ranks.size, backend=None if ranks is None else ranks.backend,
+                ddp=_is_ddp(model), duration_s=round(seconds, 3))
+
+# %% ../nbs/01_engine.ipynb #30d845fe
+def _sweep(model, optimizer, s:_Settings, snap:_Snapshot, ranks=None, repeat:int=0, restore:bool=True) -> Recording:
+    "One range test from the state in `snap`, restored on every way out (with `restore=False`: only on an error)."
+    lrs, n = s.lrs, s.num_iter
+    total, every = len(lrs), s.check_every
+    group_lrs = [(lrs * r).tolist() for r in s.ratios]
+    lr_rows = list(zip(*group_lrs))          # python floats, one tuple per step
+    val_steps = set() if s.val_data is None else {*range(s.val_every - 1, total, s.val_every), n - 1, total - 1}
+    seed = s.seed_of(repeat)
+    rows = _Rows(lrs, s.diverge_th, s.accum_steps, s.metrics, val_steps, s.on_check, ranks)
+    done, stop_at, stop_reason, batch_size, val_batches, ok = 0, None, 'completed', None, None, False
+    next_check = lambda: min((done // every + 1) * every, n if done < n else total)   # where a failed rank meets the others
+    t0 = time.perf_counter()
+    try:
+        try:
+            if seed is not None: torch.manual_seed(seed); np.random.seed(seed); random.seed(seed)
+            batches = _Batches(s.data, s.device)   # iterating a DataLoader draws from the RNG, so only after the snapshot
+            batch_size = _batch_size(batches.peek())
+            val_batches = None if s.val_data is None else [_to(b, s.device) for b in s.val_data]
+            if s.val_data is not None and not val_batches: raise ValueError("val_data: has no batches")
+            desc = 'range test' if s.repeats is None else f'range test {repeat + 1}/{s.repeats}'
+            rows.progress = _Progress(total, desc, s.progress and (ranks is None or ranks.rank == 0))
+            train = _Step(model, optimizer, batches, rows, s.loss_fn, s.step, s.accum_steps, s.amp, s.grad_clip)
+            model.train()
+            for i in range(total):
+                train(lr_rows[i])
+                if i in val_steps: rows.pending_vals[i] = train.validate(val_batches)
+                done = i + 1
+                if done % every == 0 or done == n or done == total:
+                    stop_at, why = rows.check(done, done)
+                    if why is not None: stop_reason = why; break
+        except KeyboardInterrupt as e:
+            stop_at, why = rows.check(done, done) if ranks is None else rows.check(next_check(), done, _INTERRUPTED, e, time.time())
+            stop_reason = why if stop_at is not None else 'interrupted'
+        except DistributedRangeTestError: raise
+        except Exception as e:
+            if ranks is not None: rows.check(next_check(), done, _FAILED, e, time.time())   # meets the other ranks, raises on all
+            raise
+        ok = True
+    finally:
+        if rows.progress is not None: rows.progress.close()
+        if restore or not ok: snap.restore()
+    n_rows = len(rows.losses) if stop_at is None else stop_at + 1
+    if stop_reason == 'interrupted':
+        warnings.warn(f"range_test interrupted after {n_rows} steps: returning the partial Recording"
+                      f"{' (state restored)' if restore else ''}", stacklevel=3)
+    columns = {f'lr_{k}': group_lrs[k][:n_rows] for k in range(1, len(s.ratios)) if s.ratios[k] != 1.}
+    if val_batches is not None: columns['val_loss'] = [rows.vals.get(i, math.nan) for i in range(n_rows)]
+    columns.update({k: v[:n_rows] for k, v in rows.cols.items()})
+    meta = _meta(model, optimizer, s, snap, n_rows, stop_reason, done, batch_size, ranks, seed, repeat, restore,
+                 time.perf_counter() - t0)
+    if ranks is not None: meta = ranks.share(meta)
+    return Recording.from_arrays(lrs[:n_rows], rows.losses[:n_rows], meta=meta, **columns)
+
+# %% ../nbs/01_engine.ipynb #0eeccd79
 def range_test(model:torch.nn.Module,            # the model to sweep (left where it is; never moved)
                optimizer:torch.optim.Optimizer,  # an optimizer over the model's parameters
                data,                             # iterable of batches: (x, y), dicts for model(**batch), or anything `step` takes
                loss_fn=None,                     # loss_fn(model(x), y) for (x, y) batches
                *,
                start_lr=1e-7,                    # first lr of group 0, or a list with one per param group
-               end_lr:float=10.,                 # last lr of group 0 (reached exactly on a full sweep)
-               num_iter:int=100,                 # optimizer steps (Recording rows) at most
+               end_lr:float=10.,                 # last lr of group 0 of the asked sweep (reached exactly)
+               num_iter:int=100,                 # optimizer steps of the asked sweep
                mode:str='exp',                   # 'exp' (geometric) or 'linear' lr steps
                diverge_th:float=5.,              # stop when the smoothed loss exceeds this × its best; None never stops
                extend:float=100.,                # not stopped at end_lr: go on at the same rate up to end_lr × extend; None: stop there
@@ -459,6 +741,7 @@ def range_test(model:torch.nn.Module,            # the model to sweep (left wher
                restore:bool=True,                # put model, optimizer and RNGs back exactly afterwards
                progress:bool=True,               # show a tqdm progress bar with lr and smoothed loss
                seed:int=None,                    # seed torch, numpy and random for the sweep (restored afterwards)
+               repeats:int=None,                 # run this many sweeps (seeds seed, seed+1, ...) and return a list of Recordings
                label:str=None,                   # name of the run (default: the model's class)
                val_every:int=10,                 # steps between validation passes
                check_every:int=None,             # steps between device->host copies and divergence checks (default CHECK_EVERY)
@@ -468,147 +751,16 @@ def range_test(model:torch.nn.Module,            # the model to sweep (left wher
     "Smith's LR range test: train `num_iter` steps with the lr growing from `start_lr` to `end_lr` (and on, up to `end_lr*extend`, until the loss diverges), record the losses."
     ranks = _ranks_for(process_group)     # None in one process
     try:
-        cfg = _check_args(model, optimizer, data, loss_fn, start_lr, end_lr, num_iter, mode, diverge_th, extend, val_data, metrics,
-                          step, accum_steps, amp, grad_clip, device, seed, label, val_every, check_every, on_check)
+        s = _settings(model, optimizer, data=data, loss_fn=loss_fn, start_lr=start_lr, end_lr=end_lr, num_iter=num_iter, mode=mode,
+                      diverge_th=diverge_th, extend=extend, val_data=val_data, metrics=metrics, step=step, accum_steps=accum_steps,
+                      amp=amp, grad_clip=grad_clip, device=device, restore=restore, progress=progress, seed=seed, repeats=repeats,
+                      label=label, val_every=val_every, check_every=check_every, on_check=on_check)
     except Exception as e:
         if ranks is not None: ranks.agree(None, e)   # every rank raises
         raise
-    device, n, accum, every, metrics = cfg['device'], cfg['num_iter'], cfg['accum_steps'], cfg['check_every'], cfg['metrics']
-    grad_clip, val_every = cfg['grad_clip'], cfg['val_every']
-    if ranks is not None:
-        ranks.agree(dict(num_iter=n, check_every=every, accum_steps=accum, metrics=len(metrics), start_lr=cfg['start0'],
-                         end_lr=cfg['end_lr'], mode=MODES.index(mode), diverge_th=diverge_th or 0., extend=cfg['extend'] or 0., param_groups=len(cfg['ratios']),
-                         val_every=val_every if val_data is not None else 0))
-    lrs = np.r_[sweep_lrs(cfg['start0'], cfg['end_lr'], n, mode), extension_lrs(cfg['start0'], cfg['end_lr'], n, mode, cfg['extend'])]
-    total = len(lrs)                         # steps at most: n, then the extension if the loss has not diverged by then
-    group_lrs = [(lrs * r).tolist() for r in cfg['ratios']]
-    lr_rows = list(zip(*group_lrs))          # python floats, one tuple per step
-    groups = optimizer.param_groups
-    no_autocast = contextlib.nullcontext()
-    autocast = (lambda: torch.autocast(device.type, dtype=cfg['amp'])) if cfg['amp'] is not None else (lambda: no_autocast)
-    scaler = torch.amp.GradScaler(device.type) if cfg['amp'] == torch.float16 else None
-    clip_params = [p for g in groups for p in g['params']]
-    no_sync = model.no_sync if _is_ddp(model) and accum > 1 else None   # DDP: all-reduce the gradients once per step
-    val_steps = set() if val_data is None else {*range(val_every - 1, total, val_every), n - 1, total - 1}
-    val_order = sorted(val_steps)
-
-    snap = _Snapshot(model, optimizer)
-    rule, bar = _StopRule(diverge_th), None
-    losses, vals, cols = [], {}, {k: [] for k in metrics}   # host values of the checked steps
-    pending, pending_metrics, pending_vals = [], {k: [] for k in metrics}, {}
-    done, stop_at, stop_reason, first_batch, batch_size, val_batches, ok = 0, None, 'completed', None, None, None, False
-    stop_asked = False                       # on_check asked to stop (several ranks: effective at the next check)
-    t0 = redraw_at = time.perf_counter()
-
-    def check(upto, status=_OK, error=None, when=None):
-        "Copy (and, with several ranks, average) the pending values of steps `len(losses)..upto-1`; where to stop, if anywhere."
-        nonlocal redraw_at, stop_asked
-        start = len(losses)
-        m, have = (upto - start) * accum, (min(done, upto) - start) * accum   # a failed rank pads what it lacks with NaN
-        keys = [i for i in val_order if start <= i < upto]
-        pad = [math.nan] * (m - have)
-        block = pending[:have] + pad
-        for k in metrics: block += pending_metrics[k][:have] + pad
-        flat = _host_floats(block + [pending_vals.get(i, math.nan) for i in keys])
-        reason = None
-        if ranks is not None:
-            status = _STOPPED if status == _OK and stop_asked else status
-            flat, statuses, dones = ranks.exchange(flat, status, done, f'at the check after step {upto}')
-            if _FAILED in statuses: ranks.fail(f'at step {done}', error, when)
-            if _INTERRUPTED in statuses:   # keep the steps every rank finished
-                upto, reason = min(d for s, d in zip(statuses, dones) if s == _INTERRUPTED), 'interrupted'
-            elif _STOPPED in statuses: reason = 'stopped'
-        kept = upto - start
-        step_losses = _per_step(flat[:m], accum)[:kept]
-        for c, k in enumerate(metrics, 1): cols[k] += _per_step(flat[c*m:(c+1)*m], accum)[:kept]
-        vals.update((i, v) for i, v in zip(keys, flat[(len(metrics)+1)*m:]) if i < upto)
-        del pending[:m]
-        for k in metrics: del pending_metrics[k][:m]
-        for i in keys: pending_vals.pop(i, None)
-        losses.extend(step_losses)
-        j, why = rule.first_stop(step_losses)
-        if on_check is not None:
-            rows = upto if j is None else start + j + 1
-            if on_check(lrs[:rows], np.array(losses[:rows]), total) is True and j is None and reason is None and upto < total:
-                if ranks is None: reason = 'stopped'
-                else: stop_asked = True
-        if bar is not None and (time.perf_counter() >= redraw_at or upto in (n, total) or j is not None or reason):
-            bar.set_postfix_str(f"lr={lrs[upto-1]:.2e} loss={rule.smoothed:.4g}", refresh=False)
-            bar.update(upto - bar.n)     # after the postfix: update may redraw, and must show this step's lr and loss
-            redraw_at = time.perf_counter() + PROGRESS_EVERY_S
-        return (None, reason) if j is None else (start + j, why)
-
-    next_check = lambda: min((done // every + 1) * every, n if done < n else total)   # where a rank that failed after `done` steps meets the others
-    try:
-        try:
-            if cfg['seed'] is not None:
-                torch.manual_seed(cfg['seed']); np.random.seed(cfg['seed']); random.seed(cfg['seed'])
-            batches = _Batches(data, device)   # iterating a DataLoader draws from the RNG, so only after the snapshot
-            first_batch = next(batches)
-            val_batches = None if val_data is None else [_to(b, device) for b in val_data]
-            if val_data is not None and not val_batches: raise ValueError("val_data: has no batches")
-            batch_size = _batch_size(first_batch)
-            if progress and (ranks is None or ranks.rank == 0): bar = tqdm(total=total, desc='range test', unit='step')
-            model.train()
-            for i in range(total):
-                for g, lr in zip(groups, lr_rows[i]): g['lr'] = lr
-                optimizer.zero_grad(set_to_none=True)
-                for a in range(accum):
-                    batch = first_batch if first_batch is not None else next(batches)
-                    first_batch = None
-                    with (no_sync() if no_sync is not None and a < accum - 1 else no_autocast):
-                        with autocast(): loss, out, target = _forward(model, batch, loss_fn, step)
-                        _check_loss(loss, step, batch)
-                        scaled = loss if accum == 1 else loss / accum
-                        (scaled if scaler is None else scaler.scale(scaled)).backward()
-                    pending.append(loss.detach())
-                    if metrics:
-                        with torch.no_grad():
-                            for k, fn in metrics.items(): pending_metrics[k].append(_metric_value(fn(out, target), k))
-                if grad_clip is not None:
-                    if scaler is not None: scaler.unscale_(optimizer)
-                    torch.nn.utils.clip_grad_norm_(clip_params, grad_clip)
-                if scaler is None: optimizer.step()
-                else: scaler.step(optimizer); scaler.update()
-                if i in val_steps: pending_vals[i] = _val_loss(model, val_batches, loss_fn, step, autocast)
-                done = i + 1
-                if done % every == 0 or done == n or done == total:
-                    stop_at, why = check(done)
-                    if why is not None: stop_reason = why; break
-        except KeyboardInterrupt as e:
-            stop_at, why = check(done) if ranks is None else check(next_check(), _INTERRUPTED, e, time.time())
-            stop_reason = why if stop_at is not None else 'interrupted'
-        except DistributedRangeTestError: raise
-        except Exception as e:
-            if ranks is not None: check(next_check(), _FAILED, e, time.time())   # meets the other ranks, raises on all
-            raise
-        ok = True
-    finally:
-        if bar is not None: bar.close()
-        if restore or not ok: snap.restore()
-
-    rows = len(losses) if stop_at is None else stop_at + 1
-    if stop_reason == 'interrupted':
-        warnings.warn(f"range_test interrupted after {rows} steps: returning the partial Recording"
-                      f"{' (state restored)' if restore else ''}", stacklevel=2)
-    columns = {f'lr_{k}': group_lrs[k][:rows] for k in range(1, len(groups)) if cfg['ratios'][k] != 1.}
-    if val_batches is not None: columns['val_loss'] = [vals.get(i, math.nan) for i in range(rows)]
-    columns.update({k: v[:rows] for k, v in cols.items()})
-    params = {id(p): p for p in model.parameters()}.values()
-    inner = model.module if _is_ddp(model) else model
-    meta = dict(env_meta(), source='lrwidgets.range_test', loss_smoothing='raw',
-                label=label or type(inner).__name__, device=str(device), device_name=_device_name(device),
-                model=type(inner).__name__, n_params=sum(p.numel() for p in params),
-                n_trainable=sum(p.numel() for p in params if p.requires_grad),
-                optimizer=type(optimizer).__name__,
-                param_groups=[{k: _jsonish(saved) for k, (_, saved) in hyper.items()} for *_, hyper in snap.groups],
-                batch_size=batch_size, start_lr=cfg['start0'], end_lr=cfg['end_lr'], group_ratios=cfg['ratios'],
-                mode=mode, num_iter=n, extend=cfg['extend'], extended_steps=max(0, rows - n),
-                end_lr_reached=float(lrs[rows-1]) if rows else None, accum_steps=accum, amp=None if cfg['amp'] is None else str(cfg['amp']).replace('torch.', ''),
-                grad_clip=cfg['grad_clip'], diverge_th=diverge_th, diverge_beta=DIVERGE_BETA, check_every=every,
-                stop_reason=stop_reason, steps_trained=done, seed=cfg['seed'], restored=bool(restore),
-                val_every=val_every if val_batches is not None else None, metrics=list(metrics),
-                world_size=1 if ranks is None else ranks.size, backend=None if ranks is None else ranks.backend,
-                ddp=_is_ddp(model), duration_s=round(time.perf_counter() - t0, 3))
-    if ranks is not None: meta = ranks.share(meta)
-    return Recording.from_arrays(lrs[:rows], losses[:rows], meta=meta, **columns)
+    if ranks is not None: ranks.agree(s.plan())
+    snap, recs, k = _Snapshot(model, optimizer), [], s.repeats or 1
+    for repeat in range(k):
+        recs.append(_sweep(model, optimizer, s, snap, ranks, repeat, restore=s.restore or repeat < k - 1))
+        if recs[-1].meta['stop_reason'] in ('interrupted', 'stopped'): break   # the user ended it: no more repeats
+    return recs[0] if s.repeats is None else recs
