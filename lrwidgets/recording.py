@@ -6,7 +6,7 @@ Docs: https://lrwidgets.github.io/lrwidgets/recording.html.md"""
 
 # %% auto #0
 __all__ = ['REQUIRED_COLUMNS', 'META_KEY', 'FORMAT_VERSION', 'RecordingError', 'env_meta', 'Recording', 'synthetic',
-           'atomic_write']
+           'check_writable', 'atomic_write']
 
 # %% ../nbs/00_recording.ipynb #02922b2f
 import datetime, json, math, os, platform, sys, tempfile
@@ -138,14 +138,20 @@ def _writable(path:Path) -> bool:
     "Whether `path` (an existing file) may be replaced: its owner allows writing (root ignores the mode; we do not)."
     return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
 
-def atomic_write(path,   # the file to write (a symlink is followed)
-                 write): # called with the temporary file's path; writes the contents there
-    "Call `write(tmp)`, then move the temporary file onto `path` (keeping its mode, else the umask's); returns `path`."
-    path = Path(path)
+def check_writable(path) -> Path:
+    "The file `atomic_write(path, ...)` would replace (a symlink followed), or the error it would raise; writes nothing."
     target = Path(os.path.realpath(path))
     if target.is_dir(): raise IsADirectoryError(f"{path}: is a directory")
     if target.exists() and not _writable(target): raise PermissionError(f"{path}: the file is read-only; not replaced")
     if not target.parent.is_dir(): raise FileNotFoundError(f"{path}: no such folder {str(target.parent)!r}")
+    if not os.access(target.parent, os.W_OK | os.X_OK): raise PermissionError(f"{path}: its folder is not writable")
+    return target
+
+def atomic_write(path,   # the file to write (a symlink is followed)
+                 write): # called with the temporary file's path; writes the contents there
+    "Call `write(tmp)`, then move the temporary file onto `path` (keeping its mode, else the umask's); returns `path`."
+    path = Path(path)
+    target = check_writable(path)
     try: fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f'.{target.name}.', suffix='.tmp')
     except OSError as e: raise type(e)(f"{path}: cannot write in its folder ({e.strerror or e})") from None
     os.close(fd)

@@ -1,6 +1,6 @@
 """The standalone report: every grid entry is the Python analysis, text from a Recording is escaped, the
 file stays small and self-contained, and odd recordings still give a report or a clear error."""
-import itertools, json, re, time
+import html, itertools, json, re, time
 from importlib.resources import files
 import numpy as np
 import pytest
@@ -83,3 +83,62 @@ def test_report_file_is_world_readable_and_atomic(tmp_path):
     p = report(synthetic(120, seed=6), tmp_path/'r.html', windows=[10], diverge_ths=[None], rules=['steep'])
     assert p.stat().st_mode & 0o044 == 0o044
     assert [f.name for f in tmp_path.iterdir()] == ['r.html']                   # no temporary file left behind
+
+# --- hostile arguments and meta: a report or an error naming the argument, never a raw failure -------------
+from hypothesis import given, settings, strategies as st
+from lrwidgets import suggest
+from lrwidgets.html_report import preview_steps, report_grid, MAX_PREVIEW_STEPS
+
+SMALL = dict(windows=[10], diverge_ths=[None], rules=['valley'])   # a one-setting grid: fast
+not_whole = st.one_of(st.integers(max_value=0), st.floats(allow_nan=True), st.text(max_size=5), st.booleans(),
+                      st.lists(st.integers(), max_size=2), st.just(np.float64(3.0)), st.just(b'7'))
+
+@settings(max_examples=60, deadline=None)
+@given(arg=st.sampled_from(['total_steps', 'steps_per_epoch']), value=not_whole)
+def test_bad_step_arguments_name_the_argument(arg, value, tmp_path_factory):
+    d = tmp_path_factory.mktemp('arg')
+    with pytest.raises((TypeError, ValueError), match=f'^{arg}: expected a whole number >= 1, got'):
+        report(synthetic(80, seed=1), d/'r.html', **SMALL, **{arg: value})
+    assert list(d.iterdir()) == []
+
+json_not_whole = not_whole.filter(lambda v: not isinstance(v, bytes))
+
+@settings(max_examples=30, deadline=None)
+@given(total=st.one_of(json_not_whole, st.integers(1, 3), st.integers(MAX_PREVIEW_STEPS + 1, 10**15), st.just(1e12), st.none()),
+       per_epoch=st.one_of(json_not_whole, st.none(), st.integers(1, 10**12)))
+def test_any_meta_total_steps_still_gives_a_report(total, per_epoch):
+    "A recording's meta is the file's, not the caller's: odd values drop the preview (the grid says why), nothing fails."
+    base = synthetic(80, seed=2)
+    rec = Recording(base.df, dict(base.meta, total_steps=total, steps_per_epoch=per_epoch))
+    g = report_grid(rec, **SMALL)
+    if total is None: assert g['preview'].startswith('Schedule preview: 1cycle') and entry_data(g, g['start'])['sched/lr']['lr']
+    else: assert g['preview'].startswith('no schedule preview') and entry_data(g, g['start'])['sched/lr']['lr'] == []
+
+def test_one_epoch_on_a_tiny_dataset_reports_without_the_preview(tmp_path):
+    "3 planned steps: the true reason is given, not 'no setting of the grid gives a suggestion'."
+    rec = synthetic(120, seed=3)
+    rec.meta.update(total_steps=3, steps_per_epoch=3)
+    text = report(rec, tmp_path/'r.html', **SMALL).read_text()
+    g = grid_of(text)
+    assert 'too few steps' in g['preview'] and 'suggested lr' in g['readouts'][g['combo_readout'][g['start']]]
+    assert html.escape(g['preview'], quote=True) in text                     # the page says why
+
+def test_a_schedule_per_distinct_suggestion_not_per_entry(monkeypatch):
+    "total_steps=10**6 used to rebuild the schedule for each of the grid's entries (88 s): once per distinct upper bound now."
+    calls = []
+    real = OneCycle.from_suggestion.__func__
+    monkeypatch.setattr(OneCycle, 'from_suggestion', classmethod(lambda cls, sug, **kw: calls.append(sug.upper) or real(cls, sug, **kw)))
+    rec = Recording.load(SHIPPED)
+    t = time.time()
+    g = report_grid(rec, windows=[5, 10, 20], diverge_ths=[3., None], total_steps=10**6)
+    took = time.time() - t
+    assert len(calls) == len(set(calls)) and 0 < len(calls) < len(g['combos'])
+    assert '1,000,000 steps' in g['preview'] and took < 60, took
+
+def test_warnings_are_shown_escaped_in_the_readout(tmp_path):
+    short = synthetic(100, end_lr=1e-3, label='short')
+    sug = suggest(short)
+    assert sug.warnings                                                      # the sweep never turned up
+    g = grid_of(report(short, tmp_path/'r.html', **SMALL).read_text())
+    ro = g['readouts'][g['combo_readout'][g['start']]]
+    for w in suggest(short, window=10, diverge_th=None).warnings: assert f'<li>{html.escape(w, quote=True)}</li>' in ro
