@@ -185,9 +185,10 @@ def api_entry(obj, qualname: str, anchor: str, level=3) -> str:
         md = show_doc(obj, name=qualname, title_level=level)._repr_markdown_()
         body = md2html(_clean_showdoc(md, inspect.isclass(obj), qualname))
     else:
-        r = repr(obj)
+        import pprint
+        r = pprint.pformat(obj, width=100, compact=True)
         body = (f'<h{level}>{_esc(qualname)}</h{level}>'
-                f'<div class="highlight"><pre>{_esc(qualname)} = {_esc(r if len(r) < 300 else r[:300] + "…")}</pre></div>')
+                f'<div class="highlight"><pre>{_esc(qualname)} = {_esc(r if len(r) < 1500 else r[:1500] + " …")}</pre></div>')
     return f'<section class="lrw-api" id="{_esc(anchor)}">{body}</section>'
 
 def _patched_class(node):
@@ -253,8 +254,14 @@ def prepare_notebook(nb, figures: dict, api: dict, page: str, store: list):
                 anchor = qual.lower()
                 api.setdefault(module.__name__, {})[qual] = (page, anchor, obj)
                 parts.append(api_entry(obj, qual, anchor, level=4 if '.' in qual else 3))
+            if not entries and cells and cells[-1].metadata.get('lrw_fold'):   # helpers in a row: one fold
+                prev = cells[-1].metadata['lrw_fold']
+                prev.append(src)
+                cells[-1].source = _folded_source('\n\n'.join(prev), 'exported code')
+                continue
             parts.append(_folded_source(src, 'source' if entries else 'exported code'))
             cells.append(_raw('\n'.join(parts)))
+            if not entries: cells[-1].metadata['lrw_fold'] = [src]
             continue
         cell.source = src
         if 'echo' in d and d['echo'].lower() == 'false': cell.metadata.setdefault('transient', {})['remove_source'] = True
@@ -443,8 +450,11 @@ def build(out=ROOT/'_site', execute=True, jobs=2, cache=ROOT/'.docs_cache', nbs=
     (out/'index.html').write_text(page_html(site_name, readme, nav_html(pages, 'index.html', site_name),
                                             pager_html(pages, 'index.html'), '', site_name))
     # API index: every exported name, by module, linked to its entry; names no chapter documents get their entry here
+    top_level = set(getattr(importlib.import_module(site_name), '__all__', ()))
     parts = ['<h1 id="api-reference">API reference</h1>',
-             f'<p>Every public name of <code>{site_name}</code>, by module, linked to its entry in the chapter that defines it.</p>']
+             f'<p>Every public name of <code>{site_name}</code>, by module, linked to its entry in the chapter that defines it. '
+             f'Names marked <span class="lrw-top">top-level</span> can also be imported from the package: '
+             f'<code>from {site_name} import …</code>.</p>']
     for modname in api:
         try: mod = importlib.import_module(modname)
         except ImportError: continue
@@ -454,7 +464,9 @@ def build(out=ROOT/'_site', execute=True, jobs=2, cache=ROOT/'.docs_cache', nbs=
             if n in names:
                 pg, anchor, obj = names[n]
                 doc = (getattr(obj, '__doc__', '') or '').strip().splitlines() if callable(obj) else []
-                items.append(f'<li><a href="{pg}#{anchor}"><code>{_esc(n)}</code></a>{" — " + _esc(doc[0]) if doc else ""}</li>')
+                line = re.sub(r'^<p>|</p>\s*$', '', md2html(doc[0]).strip()) if doc else ''
+                top = ' <span class="lrw-top" title="also importable from the package itself">top-level</span>' if n in top_level else ''
+                items.append(f'<li><a href="{pg}#{anchor}"><code>{_esc(n)}</code></a>{top}{" — " + line if line else ""}</li>')
             else:
                 anchor = f"{modname.rsplit('.', 1)[1]}.{n}".lower()
                 items.append(f'<li>{api_entry(getattr(mod, n), n, anchor)}</li>')

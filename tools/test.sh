@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up a fresh machine and run every test: the pytest suite, every chapter notebook under nbval,
-# the browser tests, and the check that lrwidgets/ is exactly what nbdev-export makes of nbs/.
+# the browser tests (the documentation site's too: it is built here), and the check that lrwidgets/ is
+# exactly what nbdev-export makes of nbs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install -q "torch==2.13.0"            # the CPU build; an unpinned torch pulls GBs of CUDA
@@ -15,4 +16,6 @@ if [ -n "$(git status --porcelain -- lrwidgets nbs)" ]; then
   git status --short -- lrwidgets nbs; git diff --stat -- lrwidgets nbs
   echo "lrwidgets/ or nbs/ out of sync with the notebooks: run nbdev-export && nbdev-clean && python tools/strip_bokehjs.py and commit"; exit 1
 fi
+# the documentation site, _site/ (runs the chapters that show figures; tests/e2e/test_docs_browser.py opens every page)
+python tools/build_docs.py
 python -m pytest -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg tests nbs "$@"
