@@ -157,6 +157,16 @@ BAD = {  # name: (kwargs or fn(net, opt) -> kwargs, exception, message)
     'check_every 0': (dict(check_every=0), ValueError, "check_every: expected an integer >= 1"),
     'val_every 0': (dict(val_every=0), ValueError, "val_every: expected an integer >= 1"),
     'seed': (dict(seed=-1), ValueError, "seed: expected an integer >= 0"),
+    'seed 2**32': (dict(seed=2**32), ValueError, "seed: expected an integer >= 0 and < 4294967296, got 4294967296"),
+    'seed + repeats past 2**32': (dict(seed=2**32 - 2, repeats=3), ValueError, "seed: expected an integer >= 0 and < 4294967294"),
+    'repeats 0': (dict(repeats=0), ValueError, "repeats: expected an integer >= 1, got 0"),
+    'data None': (dict(data=None), TypeError, "data: expected an iterable of batches, got NoneType"),
+    'device bogus': (dict(device='bogus'), ValueError, "device: expected a torch.device or a name such as 'cpu' or 'cuda:0', got 'bogus'"),
+    'device not a device': (dict(device=3.5), ValueError, "device: expected a torch.device or a name"),
+    'LBFGS': (lambda n, o: dict(optimizer=torch.optim.LBFGS(n.parameters())), ValueError,
+              "optimizer: LBFGS.step needs a closure that re-evaluates the loss"),
+    'end_lr a vector': (dict(end_lr=torch.ones(2)), ValueError, "end_lr: expected a positive number"),
+    'diverge_th bool': (dict(diverge_th=True), ValueError, "diverge_th: expected a number > 1"),
     'label': (dict(label=3), TypeError, "label: expected a string"),
     'process_group': (dict(process_group=object()), TypeError, "process_group: expected a torch.distributed ProcessGroup, got object"),
 }
@@ -655,3 +665,53 @@ def test_an_exception_in_on_check_restores_and_is_raised():
     with pytest.raises(RuntimeError, match='widget bug'):
         range_test(net, opt, make_data(), F.cross_entropy, num_iter=20, progress=False, on_check=hook)
     assert_same(before, fingerprint(net, opt))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Models that cannot be swept yet, numbers of any real type, Ctrl-C during the restore
+
+def test_meta_device_and_lazy_models_are_refused_clearly():
+    meta = torch.nn.Linear(8, 3, device='meta')
+    with pytest.raises(ValueError, match="model: has parameters on the meta device"):
+        range_test(meta, torch.optim.SGD(meta.parameters(), lr=0.1), make_data(), F.cross_entropy, progress=False)
+    lazy = torch.nn.Sequential(torch.nn.LazyLinear(3))
+    with pytest.raises(ValueError, match="model: has uninitialised lazy parameters"):
+        range_test(lazy, torch.optim.SGD(lazy.parameters(), lr=0.1), make_data(), F.cross_entropy, progress=False)
+    lazy(make_data()[0][0])                                        # one forward pass gives the shapes: then it runs
+    assert len(range_test(lazy, torch.optim.SGD(lazy.parameters(), lr=0.1), make_data(), F.cross_entropy, num_iter=5,
+                          extend=None, progress=False)) == 5
+
+
+REALS = {'python': float, 'np.float32': np.float32, 'np.float64': np.float64, 'torch 0-d': lambda v: torch.tensor(v, dtype=torch.float64),
+         'torch float32 0-d': lambda v: torch.tensor(v, dtype=torch.float32)}
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from(list(REALS)), st.floats(1e-6, 1e-4), st.floats(1e-2, 1.), st.floats(1.5, 8.))
+def test_numpy_and_torch_scalars_are_numbers(kind, start, end, th):
+    as_kind = REALS[kind]
+    net, opt = trained_setup()
+    kw = dict(num_iter=4, check_every=2, seed=0, extend=None, progress=False)
+    got = range_test(net, opt, make_data(), F.cross_entropy, start_lr=as_kind(start), end_lr=as_kind(end), diverge_th=as_kind(th), **kw)
+    ref = range_test(net, opt, make_data(), F.cross_entropy, start_lr=float(as_kind(start)), end_lr=float(as_kind(end)),
+                     diverge_th=float(as_kind(th)), **kw)
+    assert got.df.equals(ref.df) and got.meta['end_lr'] == float(as_kind(end)) and type(got.meta['diverge_th']) is float
+
+
+def test_ctrl_c_during_the_restore_waits_until_everything_is_back(monkeypatch):
+    "SIGINT arriving half-way through the restore is held; the KeyboardInterrupt comes after the state is whole again."
+    import signal
+    import lrwidgets.engine as eng
+    net, opt = trained_setup()
+    before = fingerprint(net, opt)
+    real, calls = eng._restored, []
+    def restored(orig, saved):                # the restore's per-tensor step, with a Ctrl-C at its first call
+        calls.append(1)
+        if len(calls) == 1: signal.raise_signal(signal.SIGINT)
+        return real(orig, saved)
+    monkeypatch.setattr(eng, '_restored', restored)
+    with pytest.raises(KeyboardInterrupt):
+        range_test(net, opt, make_data(), F.cross_entropy, num_iter=8, extend=None, progress=False)
+    assert len(calls) > 1                      # the restore went on after the signal ...
+    assert_same(before, fingerprint(net, opt))  # ... to the end
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
