@@ -1,5 +1,5 @@
 """The `lrwidgets` console script end to end: real subprocesses, real files, exit codes and messages."""
-import json, subprocess
+import json, os, re, signal, subprocess, time
 from pathlib import Path
 from importlib.resources import files
 import pytest
@@ -28,7 +28,11 @@ def test_builtin_defaults_are_the_repos_settings_ini(tmp_path, monkeypatch):
     (('suggest', SHIPPED, '--window', '0'), 2, '--window: expected a whole number >= 1'),
     (('suggest', SHIPPED, '--diverge-th', 'big'), 2, "--diverge-th: expected a number > 0 or 'off'"),
     (('run', '--num-iter', 'many'), 2, "invalid int value: 'many'"),
-    (('run', '--num-iter', '1'), 2, '--num-iter: num_iter = 1: expected at least 2 iterations'),
+    (('run', '--num-iter', '1'), 2, '--num-iter: num_iter = 1: expected a whole number from 2 to 10,000,000'),
+    (('run', '--num-iter', str(10**12)), 2, '--num-iter: num_iter = 1000000000000: expected a whole number from 2 to 10,000,000'),
+    (('run', '--end-lr', '1e-9'), 2, '--end-lr: end_lr (1e-09) must be larger than start_lr (1e-06, from built-in defaults)'),
+    (('run', '--device', 'cuda:99'), 2, "--device: device = 'cuda:99'"),
+    (('report', SHIPPED, '--Out', 'x.html'), 2, 'unrecognized arguments: --Out'),
     (('run', '--start-lr', '-1'), 2, '--start-lr: start_lr = -1.0: expected a number > 0'),
     (('run', '--device', 'toaster'), 2, "--device: device = 'toaster': not a torch device"),
     (('suggest', 'missing.parquet'), 1, 'missing.parquet: no such recording file'),
@@ -42,17 +46,25 @@ def test_usage_errors_and_failures(args, code, words, tmp_path):
     assert 'Traceback' not in r.stderr
     assert list(tmp_path.iterdir()) == []                         # nothing written
 
-def test_help_exits_0():
+def test_help_exits_0_and_says_what_options_do():
     r = cli('run', '--help')
     assert r.returncode == 0 and '--num-iter' in r.stdout and '--config' in r.stdout
+    assert re.search(r'--no-progress\s+hide the progress bar', r.stdout), r.stdout
     assert cli('--help').returncode == 0
+    for cmd in ('run', 'report'): assert '--out' in cli(cmd, '--help').stdout and '--Out' not in cli(cmd, '--help').stdout
 
 @pytest.mark.parametrize('text,words', [
     ("[DEFAULT]\nbatchsize = 32\n", 'unknown key(s) batchsize'),
     ("[DEFAULT]\nmodel = transformer\n", "model = 'transformer': expected one of mlp, cnn"),
     ("[DEFAULT]\nlearning = fun\n[DEFAULT\n", 'not a valid ini file'),
     ("num_iter = 10\n", 'not a valid ini file (MissingSectionHeaderError'),
-    ("[DEFAULT]\nend_lr = 1e-7\n", 'end_lr (1e-07) must be larger than start_lr'),
+    ("[DEFAULT]\nend_lr = 1e-7\n", 'bad.ini: end_lr (1e-07) must be larger than start_lr'),
+    ("[DEFAULT]\nseed = 99999999999999999999999\n", "seed = '99999999999999999999999': expected a whole number from 0 to 4,294,967,295"),
+    ("[DEFAULT]\nnum_iter = 1000000000000\n", "num_iter = '1000000000000': expected a whole number from 2 to 10,000,000"),
+    ("[DEFAULT]\nepochs = 10000000000\n", "epochs = '10000000000': expected a whole number from 1 to 1,000,000"),
+    ("[DEFAULT]\nmode = cubic\n", "mode = 'cubic': expected one of exp, linear"),
+    ("[DEFAULT]\nbatch_size = 5000\n", 'batch_size = 5000: more than the 1438 training rows of digits'),
+    ("[DEFAULT]\nseed = 1\nseed = 2\n", 'not a valid ini file (DuplicateOptionError'),
 ])
 def test_bad_config_file(text, words, tmp_path):
     (tmp_path/'bad.ini').write_text(text)
@@ -84,7 +96,7 @@ def test_suggest_json_is_the_analysis(tmp_path):
     assert table.splitlines()[0].split()[:4] == ['rule', 'lr', 'lower', 'upper'] and f'{DEFAULT_RULE}*' in table
 
 def test_report_command(tmp_path):
-    r = cli('report', SHIPPED, '-o', tmp_path/'shipped.html')
+    r = cli('report', SHIPPED, '--out', tmp_path/'shipped.html')
     assert r.returncode == 0, r.stderr
     text = (tmp_path/'shipped.html').read_text()
     assert 'digits-mlp (shipped)' in text and 'id="lrwidgets-grid"' in text
@@ -102,6 +114,121 @@ def test_run_precedence_defaults_file_command_line(tmp_path):
     assert (exp['num_iter'], exp['start_lr'], exp['end_lr']) == (25, 1e-4, 1.)            # command line
     assert (exp['batch_size'], exp['label']) == (32, 'mine') and rec.meta['batch_size'] == 32   # ./settings.ini
     assert (exp['hidden'], exp['dataset']) == (int(DEFAULT_CONFIG['hidden']), DEFAULT_CONFIG['dataset'])  # defaults
-    assert len(rec) <= 25 and rec.lrs[0] == pytest.approx(1e-4)
+    assert rec.lrs[0] == pytest.approx(1e-4)
     assert (tmp_path/'res/second.html').stat().st_size > 1e6
     assert not (tmp_path/'res/first.parquet').exists()
+
+
+# --- hostile settings, paths and signals ---------------------------------------------------------------
+from hypothesis import given, settings, strategies as st, HealthCheck
+from lrwidgets.cli import SETTINGS, ConfigError, UsageError
+from lrwidgets.recording import META_KEY
+
+ini_value = st.one_of(st.text(st.characters(blacklist_categories=('Cs',), blacklist_characters='\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029'), max_size=30),
+                      st.integers().map(str), st.floats().map(repr), st.sampled_from(['%', '100%', '%(x)s', '$x', '1e400', '-0', 'nan', ' ']))
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.sampled_from(list(SETTINGS)), value=ini_value)
+def test_any_value_of_any_key_is_read_or_refused_by_name(key, value, tmp_path):
+    "Whatever a settings file says, the result is typed settings or a ConfigError naming the file and the key."
+    path = tmp_path/'exp.ini'
+    path.write_text(f"[DEFAULT]\n{key} = {value}\n", encoding='utf-8')
+    try: cfg = read_config(path)
+    except ConfigError as e: assert str(e).startswith(f"{path}: ") and key in str(e), str(e)
+    else: assert isinstance(cfg[key], SETTINGS[key][0])
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=300) | st.text(max_size=60).map(lambda t: ('[DEFAULT]\nlabel = ' + t).encode('utf-16')))
+def test_binary_and_foreign_encodings_name_the_file(data, tmp_path):
+    path = tmp_path/'odd.ini'
+    path.write_bytes(data)
+    try: read_config(path)
+    except ConfigError as e: assert str(e).startswith(f"{path}: "), str(e)
+
+@settings(max_examples=40, deadline=None)
+@given(opt=st.sampled_from(['num_iter', 'start_lr', 'end_lr', 'device', 'out']), value=ini_value)
+def test_any_command_line_value_is_a_usage_error(opt, value):
+    "An override that is not a valid setting is the command line's fault (exit code 2), named by its option."
+    try: read_config(None, **{opt: value})
+    except UsageError as e: assert str(e).startswith(f"--{opt.replace('_', '-')}"), str(e)
+
+def _odd_meta(path, raw):
+    import pyarrow as pa, pyarrow.parquet as pq
+    good = Recording.load(SHIPPED)
+    pq.write_table(pa.Table.from_pandas(good.df).replace_schema_metadata({META_KEY: raw}), path)
+
+@pytest.mark.parametrize('raw,words', [(b'[1,2]', 'must be a JSON object, got list'), (b'"x"', 'got str'), (b'null', 'got NoneType'),
+                                       (b'{"format_version": "1"}', "format_version '1'"), (b'[' * 100_000, 'RecursionError')])
+def test_recordings_with_odd_metadata_are_named_errors(raw, words, tmp_path):
+    _odd_meta(tmp_path/'odd.parquet', raw)
+    for cmd in ('suggest', 'report'):
+        r = cli(cmd, 'odd.parquet', cwd=tmp_path)
+        assert r.returncode == 1 and f'odd.parquet: ' in r.stderr and words in r.stderr and 'failed:' not in r.stderr, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['odd.parquet']
+
+def test_outputs_that_cannot_be_written_are_refused_before_the_sweep(tmp_path):
+    (tmp_path/'afile').write_text('x')
+    (tmp_path/'ro').mkdir(); (tmp_path/'ro/run.html').write_text('mine'); os.chmod(tmp_path/'ro/run.html', 0o444)
+    (tmp_path/'dir.html').mkdir()
+    for out, words in [('afile/run', 'cannot make its folder: afile is a file'), ('ro/run', 'ro/run.html: the file is read-only'),
+                       ('dir', 'dir.html: is a directory')]:
+        r = cli('run', '--out', out, cwd=tmp_path)
+        assert r.returncode == 1 and f'--out: ' in r.stderr and words in r.stderr, r.stderr
+        assert 'experiment (' not in r.stdout                                # refused before anything was trained
+    assert (tmp_path/'ro/run.html').read_text() == 'mine' and not (tmp_path/'ro/run.parquet').exists()
+
+def test_report_never_overwrites_the_recording_it_reads(tmp_path):
+    data = Path(SHIPPED).read_bytes()
+    (tmp_path/'x.html').write_bytes(data)                                    # a recording named .html
+    (tmp_path/'r.parquet').write_bytes(data)
+    (tmp_path/'link.html').symlink_to('r.parquet')
+    for args in [('x.html',), ('r.parquet', '--out', 'r.parquet'), ('r.parquet', '--out', 'link.html'), ('r.parquet', '--out', './r.parquet')]:
+        r = cli('report', *args, cwd=tmp_path)
+        assert r.returncode == 2 and 'is the recording being read' in r.stderr, (args, r.stderr)
+    assert (tmp_path/'x.html').read_bytes() == data and (tmp_path/'r.parquet').read_bytes() == data
+    (tmp_path/'ro.html').write_text('mine'); os.chmod(tmp_path/'ro.html', 0o444)
+    r = cli('report', 'r.parquet', '--out', 'ro.html', cwd=tmp_path)
+    assert r.returncode == 1 and 'ro.html: the file is read-only' in r.stderr and (tmp_path/'ro.html').read_text() == 'mine'
+
+@pytest.mark.parametrize('how', [('--device', 'cpu:0'), ('--config', 'dev.ini')])
+def test_the_device_path_moves_the_experiment_there(how, tmp_path):
+    "The CLI puts model and data on the requested device (here a CPU spelling the engine would refuse for a CPU model)."
+    (tmp_path/'dev.ini').write_text("[DEFAULT]\ndevice = cpu:0\nnum_iter = 20\n")
+    r = cli('run', *how, '--num-iter', '20', '--out', 'o/run', '--no-progress', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rec = Recording.load(tmp_path/'o/run.parquet')
+    assert rec.meta['device'] == 'cpu' and rec.meta['experiment']['device'] == 'cpu:0'
+
+@pytest.mark.skipif(not __import__('torch').cuda.is_available(), reason='needs a CUDA device')
+def test_a_gpu_run_records_on_the_gpu(tmp_path):
+    r = cli('run', '--device', 'cuda', '--num-iter', '60', '--out', 'g/run', '--no-progress', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rec = Recording.load(tmp_path/'g/run.parquet')
+    assert rec.meta['device'].startswith('cuda') and rec.meta['device_name'] and len(rec) > 10
+
+def test_one_epoch_on_a_small_dataset_still_gets_its_report(tmp_path):
+    "wine, batch 64: 2 steps per epoch, too few for a 1cycle preview; the report says so instead of failing."
+    (tmp_path/'wine.ini').write_text("[DEFAULT]\ndataset = wine\nepochs = 1\nnum_iter = 40\nout = w/run\n")
+    r = cli('run', '--config', 'wine.ini', '--no-progress', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert 'no schedule preview over meta[&#x27;total_steps&#x27;]=2: too few steps' in (tmp_path/'w/run.html').read_text()
+
+def test_ctrl_c_during_the_sweep_exits_130_and_keeps_existing_outputs(tmp_path):
+    "A real SIGINT in the middle of the sweep: exit 130, <out>.* untouched, the partial run in a file of its own."
+    (tmp_path/'out').mkdir()
+    (tmp_path/'out/run.parquet').write_bytes(b'my old run'); (tmp_path/'out/run.html').write_text('my old report')
+    (tmp_path/'slow.ini').write_text("[DEFAULT]\nstart_lr = 1e-7\nend_lr = 1e-6\nnum_iter = 2000000\nout = out/run\n")
+    err = open(tmp_path/'stderr.txt', 'w+')
+    p = subprocess.Popen(['lrwidgets', 'run', '--config', 'slow.ini'], cwd=tmp_path, stdout=subprocess.PIPE, stderr=err, text=True)
+    deadline = time.time() + 120
+    while 'range test' not in (tmp_path/'stderr.txt').read_text() and time.time() < deadline and p.poll() is None: time.sleep(0.2)
+    time.sleep(1.5)                                                           # well inside the sweep
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=120)
+    msg = (tmp_path/'stderr.txt').read_text()
+    assert p.returncode == 130, (p.returncode, msg)
+    assert 'interrupted' in msg and 'out/run.interrupted.parquet' in msg and 'Traceback' not in msg, msg
+    assert (tmp_path/'out/run.parquet').read_bytes() == b'my old run' and (tmp_path/'out/run.html').read_text() == 'my old report'
+    part = Recording.load(tmp_path/'out/run.interrupted.parquet')
+    assert part.meta['stop_reason'] == 'interrupted' and 0 < len(part) < 2_000_000
+    assert sorted(p.name for p in (tmp_path/'out').iterdir()) == ['run.html', 'run.interrupted.parquet', 'run.parquet']
