@@ -138,10 +138,22 @@ def chapter_figures(texts: dict, cache_dir, jobs=2, log=print) -> dict:
 # --------------------------------------------------------------------------------------------------------
 # Rendering
 
+def gfm_headings(text: str) -> str:
+    """`#` starts a heading only when a space follows, as in JupyterLab and on GitHub: nbconvert's renderer
+    also takes `#6675` at a line's start (an issue number wrapped onto a new line) for one. Fenced code is left alone."""
+    out, fence = [], None
+    for line in text.split('\n'):
+        m = re.match(r'^\s*(`{3,}|~{3,})', line)
+        if m and (fence is None or m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence)):
+            fence = None if fence else m.group(1)
+        elif fence is None: line = re.sub(r'^(\s{0,3})#(?=[^\s#])', r'\1\\#', line)
+        out.append(line)
+    return '\n'.join(out)
+
 def md2html(text: str) -> str:
     "Markdown -> HTML as the chapter cells are rendered (nbconvert's mistune renderer, pygments code)."
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
-    return markdown2html_mistune(text)
+    return markdown2html_mistune(gfm_headings(text))
 
 def _esc(s) -> str: return html.escape(str(s), quote=True)
 
@@ -241,6 +253,7 @@ def prepare_notebook(nb, figures: dict, api: dict, page: str, store: list):
     "The notebook as the page shows it: hidden cells out, export cells as API entries, widgets as figures/notes."
     cells, module = [], None
     for i, cell in enumerate(nb.cells):
+        if cell.cell_type == 'markdown': cell.source = gfm_headings(cell.source)
         if cell.cell_type != 'code': cells.append(cell); continue
         d, src = directives(cell.source)
         if 'default_exp' in d:
@@ -276,7 +289,7 @@ def prepare_notebook(nb, figures: dict, api: dict, page: str, store: list):
                 o['data'] = {'text/html': widget_html(text, figs, store)}
             elif 'text/markdown' in data:   # show_doc and other markdown outputs: Quarto attributes dropped
                 md = data['text/markdown']
-                data['text/markdown'] = _clean_showdoc(''.join(md) if isinstance(md, list) else md)
+                data['text/markdown'] = gfm_headings(_clean_showdoc(''.join(md) if isinstance(md, list) else md))
         cells.append(cell)
     nb.cells = cells
     return nb
