@@ -410,16 +410,17 @@ class CosineAnnealing(_ScalesLR):
     def _lrs(self, t):
         "torch's recursion: lr_t = r_t*(lr_{t-1} - eta_min) + eta_min, r_t = (1 + cos(pi*t/T))/(1 + cos(pi*(t-1)/T)); an added step at each trough."
         T, lr, eta, n = self.T_max, self.lr, self.eta_min, len(t)
-        s = t[1:]
-        with np.errstate(divide='ignore', invalid='ignore'):   # the troughs divide by 0; they take the added step instead
-            r = (1 + np.cos(math.pi*s/T))/(1 + np.cos(math.pi*(s - 1)/T))
-        rise = (lr - eta)*(1 - math.cos(math.pi/T))/2
-        starts = [0] + [int(j) for j in np.flatnonzero((s - 1 - T) % (2*T) == 0) + 1]
+        c = math.pi*t; c /= T; np.cos(c, out=c); c += 1                # torch's 1 + cos(pi*t/T), for t and t - 1
         out = np.empty(n)
+        with np.errstate(divide='ignore', invalid='ignore'):   # the troughs divide by 0; they take the added step instead
+            np.divide(c[1:], c[:-1], out=out[1:])                       # out[t] = r_t for now
+        rise = (lr - eta)*(1 - math.cos(math.pi/T))/2
+        starts = [0, *range(T + 1, n, 2*T)]                             # torch's troughs: (t - 1 - T) % (2*T) == 0
         for a, b in zip(starts, starts[1:] + [n]):
-            first = lr if a == 0 else out[a - 1] + rise
-            if eta == 0: out[a:b] = np.cumprod(np.r_[first, r[a:b - 1]])    # r*(x - 0.) + 0. == r*x: the same multiplications
-            else: out[a:b] = list(itertools.accumulate(r[a:b - 1].tolist(), lambda x, q: q*(x - eta) + eta, initial=first))
+            seg = out[a:b]
+            seg[0] = lr if a == 0 else out[a - 1] + rise
+            if eta == 0: np.cumprod(seg, out=seg)                       # r*(x - 0.) + 0. == r*x: the same multiplications
+            else: seg[:] = list(itertools.accumulate(seg[1:].tolist(), lambda x, q: q*(x - eta) + eta, initial=seg[0]))
         return out
 
 # %% ../nbs/03_schedules.ipynb #2abace1d
