@@ -45,26 +45,59 @@ def image_batches(n_batches, batch_size, device):
             for _ in range(n_batches)]
 
 
-def bare_loop(model, opt, dl, lrs, loss_fn):
-    "The hand-written baseline: precomputed lrs, losses kept on the device, one copy at the end."
+def accuracy(out, y): return (out.argmax(1) == y).float().mean()
+
+
+def bare_loop(model, opt, dl, lrs, loss_fn, val=None, val_every=10):
+    "The hand-written baseline: precomputed lrs, losses (and with `val`: accuracies, validation losses) kept on the device, one copy at the end."
     model.train()
-    losses, batches = [], itertools.chain.from_iterable(itertools.repeat(dl))
-    for lr, (x, y) in zip(lrs, batches):
+    losses, accs, vals, batches = [], [], [], itertools.chain.from_iterable(itertools.repeat(dl))
+    for i, (lr, (x, y)) in enumerate(zip(lrs, batches)):
         for g in opt.param_groups: g['lr'] = lr
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x), y)
+        out = model(x)
+        loss = loss_fn(out, y)
         loss.backward()
         opt.step()
         losses.append(loss.detach())
-    return torch.stack(losses).tolist()
+        if val is not None:
+            with torch.no_grad(): accs.append(accuracy(out, y))
+            if i % val_every == val_every - 1 or i == len(lrs) - 1:
+                model.eval()
+                with torch.no_grad(): vals.append(sum(loss_fn(model(vx), vy) for vx, vy in val) / len(val))
+                model.train()
+    return torch.stack(losses + accs + vals).tolist()
 
 
-def run_ours(model, opt, dl, lrs, loss_fn, args):
+def run_ours(model, opt, dl, lrs, loss_fn, args, **kw):
     from lrwidgets import range_test
     rec = range_test(model, opt, dl, loss_fn, start_lr=lrs[0], end_lr=lrs[-1], num_iter=len(lrs), extend=None,
-                     progress=args.progress)
+                     progress=args.progress, **kw)
     assert len(rec) == len(lrs), rec
     return rec.losses
+
+
+def run_ours_val(model, opt, dl, lrs, loss_fn, args):
+    return run_ours(model, opt, dl, lrs, loss_fn, args, val_data=args.val, metrics=dict(acc=accuracy))
+
+
+def run_ours_hook(model, opt, dl, lrs, loss_fn, args):
+    return run_ours(model, opt, dl, lrs, loss_fn, args, on_check=lambda lrs, losses, total: None)
+
+
+def run_repeats(model, opt, dl, lrs, loss_fn, args):
+    from lrwidgets import range_test
+    recs = range_test(model, opt, dl, loss_fn, start_lr=lrs[0], end_lr=lrs[-1], num_iter=len(lrs), extend=None,
+                      progress=args.progress, repeats=3)
+    assert [len(r) for r in recs] == [len(lrs)] * 3
+
+
+def run_separately(model, opt, dl, lrs, loss_fn, args):
+    from lrwidgets import range_test
+    for seed in range(3):
+        rec = range_test(model, opt, dl, loss_fn, start_lr=lrs[0], end_lr=lrs[-1], num_iter=len(lrs), extend=None,
+                         progress=args.progress, seed=seed)
+        assert len(rec) == len(lrs)
 
 
 def run_tlf(model, opt, dl, lrs, loss_fn, args):
@@ -77,10 +110,16 @@ def run_tlf(model, opt, dl, lrs, loss_fn, args):
     return finder.history['loss']
 
 
-CONTENDERS = {'bare loop': lambda m, o, dl, lrs, lf, a: bare_loop(m, o, dl, lrs, lf), 'range_test': run_ours, 'torch-lr-finder': run_tlf}
+CONTENDERS = {'bare loop': lambda m, o, dl, lrs, lf, a: bare_loop(m, o, dl, lrs, lf), 'range_test': run_ours, 'torch-lr-finder': run_tlf,
+              'bare loop, val+acc': lambda m, o, dl, lrs, lf, a: bare_loop(m, o, dl, lrs, lf, a.val),
+              'range_test, val+acc': run_ours_val, 'range_test, on_check': run_ours_hook}
+PAIRS = (('range_test', 'bare loop'), ('torch-lr-finder', 'bare loop'), ('range_test', 'torch-lr-finder'),
+         ('range_test, val+acc', 'bare loop, val+acc'), ('range_test, on_check', 'range_test'))
+TARGETS = {('range_test', 'bare loop'): 1.03, ('range_test, val+acc', 'bare loop, val+acc'): 1.03}   # by the ratio of minima
+REPEATS = {'repeats=3': run_repeats, '3 separate calls': run_separately}
 
 
-def bench(name, make_model, batches, args):
+def bench(name, make_model, batches, args, contenders=None, pairs=PAIRS):
     device = torch.device(args.device)
     torch.manual_seed(0)
     init = {k: v.clone() for k, v in make_model().to(device).state_dict().items()}
@@ -89,11 +128,13 @@ def bench(name, make_model, batches, args):
     from lrwidgets.engine import sweep_lrs      # imported here so that a refused run starts and ends quickly
     lrs = sweep_lrs(args.start_lr, args.end_lr, args.iters).tolist()
     loss_fn = torch.nn.functional.cross_entropy
-    times, cpu = {k: [] for k in CONTENDERS}, {k: [] for k in CONTENDERS}
-    peaks = {k: [] for k in CONTENDERS}
-    names = list(CONTENDERS)
+    contenders = contenders or CONTENDERS
+    times, cpu = {k: [] for k in contenders}, {k: [] for k in contenders}
+    peaks = {k: [] for k in contenders}
+    names = list(contenders)
+    args.val = batches[-2:]                                   # the validation batches of the val+acc contenders
     for rep in range(args.reps + 1):                          # repetition 0 warms up and is not counted
-        order = names[rep % 3:] + names[:rep % 3]
+        order = names[rep % len(names):] + names[:rep % len(names)]
         for k in order:
             model = make_model().to(device)
             model.load_state_dict(init)
@@ -102,7 +143,7 @@ def bench(name, make_model, batches, args):
                 torch.cuda.synchronize(); torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats()
                 base = torch.cuda.memory_allocated()
             t, c = time.perf_counter(), time.thread_time()
-            CONTENDERS[k](model, opt, dl, lrs, loss_fn, args)
+            contenders[k](model, opt, dl, lrs, loss_fn, args)
             if device.type == 'cuda': torch.cuda.synchronize()
             dt, dc = time.perf_counter() - t, time.thread_time() - c
             if rep:
@@ -114,15 +155,25 @@ def bench(name, make_model, batches, args):
         med = {k: statistics.median(v) for k, v in ts.items()}
         print(f"  {what}:")
         for k in names:
-            print(f"    {k:16s} median {med[k]*1e3:8.1f} ms  (min {min(ts[k])*1e3:.1f}, max {max(ts[k])*1e3:.1f})")
-        for a, b in (('range_test', 'bare loop'), ('torch-lr-finder', 'bare loop'), ('range_test', 'torch-lr-finder')):
+            print(f"    {k:20s} median {med[k]*1e3:8.1f} ms  (min {min(ts[k])*1e3:.1f}, max {max(ts[k])*1e3:.1f})")
+        for a, b in pairs:
             paired = statistics.median(x/y for x, y in zip(ts[a], ts[b]))
             print(f"    {a} / {b}: {med[a]/med[b]:.3f} (ratio of medians), {paired:.3f} (median of paired ratios), "
                   f"{min(ts[a])/min(ts[b]):.3f} (ratio of minima)")
     if device.type == 'cuda':
-        for k in names: print(f"  peak GPU memory above the model, {k:16s}: {max(peaks[k])/2**20:.2f} MiB")
-        print(f"  range_test peak / bare loop peak: {max(peaks['range_test'])/max(peaks['bare loop']):.4f}")
+        for k in names: print(f"  peak GPU memory above the model, {k:20s}: {max(peaks[k])/2**20:.2f} MiB")
+        if 'range_test' in peaks: print(f"  range_test peak / bare loop peak: {max(peaks['range_test'])/max(peaks['bare loop']):.4f}")
     return times
+
+
+def judged(times, targets) -> bool:
+    "Print each target against the ratio of minima of the wall times; True when all are met."
+    ok = True
+    for (a, b), target in targets.items():
+        r = min(times[a]) / min(times[b])
+        print(f"  target {a} / {b} <= {target}: {r:.3f} (ratio of minima) {'met' if r <= target else 'MISSED'}")
+        ok &= r <= target
+    return ok
 
 
 def main(argv=None):
@@ -134,6 +185,7 @@ def main(argv=None):
     p.add_argument('--start-lr', type=float, default=1e-5)
     p.add_argument('--end-lr', type=float, default=0.1, help='low enough that no contender stops early')
     p.add_argument('--no-progress', dest='progress', action='store_false', help="range_test without its progress bar")
+    p.add_argument('--no-targets', dest='targets', action='store_false', help="print the ratios but exit 0 whatever they are (smoke runs)")
     args = p.parse_args(argv)
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         sys.exit(f"bench/range_test.py: --device {args.device} needs a CUDA GPU, but torch.cuda.is_available() is False "
@@ -142,12 +194,16 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     warnings.filterwarnings('ignore')
     print(f"torch {torch.__version__}, {args.threads} thread(s), load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    ok = True
     if args.device == 'cpu':
-        bench('MLP 64-128-128-10 on digits, batch 64', mlp, digits_batches(64, 'cpu'), args)
+        ok &= judged(bench('MLP 64-128-128-10 on digits, batch 64', mlp, digits_batches(64, 'cpu'), args), TARGETS)
+        bench('repeats=3 against 3 separate calls (MLP on digits)', mlp, digits_batches(64, 'cpu'), args, REPEATS,
+              (('repeats=3', '3 separate calls'),))
     else:
-        bench('launch-bound MLP on digits, batch 64', mlp, digits_batches(64, args.device), args)
-        bench('CNN (1.2 M params) on 3x64x64 images, batch 128', cnn, image_batches(16, 128, args.device), args)
+        ok &= judged(bench('launch-bound MLP on digits, batch 64', mlp, digits_batches(64, args.device), args), TARGETS)
+        ok &= judged(bench('CNN (1.2 M params) on 3x64x64 images, batch 128', cnn, image_batches(16, 128, args.device), args), TARGETS)
     print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.targets and not ok: sys.exit("bench/range_test.py: a speed target was missed (ratios of minima above)")
 
 
 if __name__ == '__main__':

@@ -503,10 +503,12 @@ def test_meta_is_complete_and_survives_a_save(tmp_path):
 # The benchmark script runs, and refuses a GPU run clearly where there is no GPU
 
 def test_benchmark_smoke():
-    r = subprocess.run([sys.executable, str(ROOT / 'bench' / 'range_test.py'), '--reps', '1', '--iters', '12', '--no-progress'],
+    r = subprocess.run([sys.executable, str(ROOT / 'bench' / 'range_test.py'), '--reps', '1', '--iters', '12', '--no-progress', '--no-targets'],
                        capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert r.returncode == 0, r.stderr[-2000:]
     assert 'range_test / bare loop' in r.stdout and 'range_test / torch-lr-finder' in r.stdout
+    assert 'range_test, val+acc / bare loop, val+acc' in r.stdout and 'repeats=3 / 3 separate calls' in r.stdout
+    assert 'target range_test / bare loop <= 1.03' in r.stdout
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the refusal on machines without CUDA')
@@ -715,3 +717,46 @@ def test_ctrl_c_during_the_restore_waits_until_everything_is_back(monkeypatch):
     assert len(calls) > 1                      # the restore went on after the signal ...
     assert_same(before, fingerprint(net, opt))  # ... to the end
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+# ---------------------------------------------------------------------------------------------------------
+# repeats: K sweeps from the same state, seeds seed, seed+1, ...
+
+def test_repeats_are_the_sweeps_of_consecutive_seeds_from_the_same_state():
+    net, opt = trained_setup()
+    before = fingerprint(net, opt)
+    kw = dict(num_iter=12, end_lr=1., check_every=5, progress=False)
+    recs = range_test(net, opt, make_data(), F.cross_entropy, repeats=3, seed=7, **kw)
+    assert_same(before, fingerprint(net, opt))
+    assert isinstance(recs, list) and len(recs) == 3
+    assert [(r.meta['seed'], r.meta['repeat'], r.meta['repeats']) for r in recs] == [(7, 0, 3), (8, 1, 3), (9, 2, 3)]
+    for k, r in enumerate(recs):
+        assert r.df.equals(range_test(net, opt, make_data(), F.cross_entropy, seed=7 + k, **kw).df), k
+    assert not recs[0].df.equals(recs[1].df)                               # dropout draws differ
+    one = range_test(net, opt, make_data(), F.cross_entropy, repeats=1, **kw)
+    assert isinstance(one, list) and len(one) == 1 and one[0].meta['seed'] == 0   # repeats without a seed: 0, 1, ...
+    assert range_test(net, opt, make_data(), F.cross_entropy, **kw).meta['repeats'] is None
+
+
+def test_repeats_without_restore_keep_the_last_sweeps_state():
+    net, opt = trained_setup()
+    twin, twin_opt = trained_setup()
+    kw = dict(num_iter=10, end_lr=1., extend=None, progress=False, restore=False)
+    recs = range_test(net, opt, make_data(), F.cross_entropy, repeats=2, seed=3, **kw)
+    last = range_test(twin, twin_opt, make_data(), F.cross_entropy, seed=4, **kw)
+    assert recs[1].df.equals(last.df) and [r.meta['restored'] for r in recs] == [True, False]
+    for a, b in zip(net.state_dict().values(), twin.state_dict().values()): assert torch.equal(a, b)
+
+
+def test_ctrl_c_or_an_on_check_stop_ends_the_remaining_repeats():
+    net, opt = trained_setup()
+    before = fingerprint(net, opt)
+    with pytest.warns(UserWarning, match='interrupted after 4 steps'):
+        recs = range_test(net, opt, make_data(), step=_raising_at(25, KeyboardInterrupt()), num_iter=10, extend=None,
+                          repeats=5, progress=False)
+    assert [len(r) for r in recs] == [10, 10, 4] and recs[-1].meta['stop_reason'] == 'interrupted'
+    assert_same(before, fingerprint(net, opt))
+    recs = range_test(net, opt, make_data(), F.cross_entropy, num_iter=10, check_every=5, repeats=4, progress=False,
+                      on_check=lambda lrs, losses, total: len(lrs) == 5)
+    assert [(len(r), r.meta['stop_reason']) for r in recs] == [(5, 'stopped')]
+    assert_same(before, fingerprint(net, opt))
