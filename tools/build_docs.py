@@ -93,6 +93,8 @@ def run_for_figures(nb_text: str, cwd, timeout=600) -> dict:
     "Run a notebook up to its last widget cell in `cwd`; {cell id: [figure JSON per widget output]} and the errors seen."
     import nbformat
     from nbclient import NotebookClient
+    # this worker's stderr (inherited by the kernel) is the kernel's start-up chatter: dropped; errors come back in the outputs
+    devnull = os.open(os.devnull, os.O_WRONLY); os.dup2(devnull, 2)
     nb = nbformat.reads(nb_text, as_version=4)
     keys = [_cell_key(c, i) for i, c in enumerate(nb.cells)]
     last = max(widget_cells(nb))
