@@ -6,7 +6,7 @@ wall-clock and CPU (process) time, since the machine may be shared. Stepping tor
 seconds, so torch is timed on `--torch-steps` steps and extrapolated linearly (its cost per step is constant:
 each `.step()` does the same work). Targets (issue 5): lrs() <= 50 ms for 1e6 steps, >= 100x faster than torch.
 """
-import argparse, os, statistics, time
+import argparse, os, statistics, sys, time
 import numpy as np, torch
 from lrwidgets import Cyclic, OneCycle, CosineAnnealing, Sequence, LinearWarmup
 
@@ -54,4 +54,4 @@ if __name__ == '__main__':
     p.add_argument('--torch-steps', type=int, default=20_000)
     p.add_argument('--repeats', type=int, default=5)
     a = p.parse_args()
-    main(a.steps, a.torch_steps, a.repeats)
+    sys.exit(0 if main(a.steps, a.torch_steps, a.repeats) else 1)   # a missed target fails the run
