@@ -355,6 +355,7 @@ def range_test_figure(data:dict,           # from `range_test_data`
     legend = Legend(items=items + _key(loss, marks), click_policy='hide', location='top_left', label_text_font_size='8pt',
                     spacing=0, glyph_height=14, label_height=14, label_width=_LEGEND_LABEL_PX)
     loss.add_layout(legend, 'right')                     # outside the plot: it never covers the curve
+    loss.tags = [srcs['frame'], srcs['runs']]            # sources no glyph draws, kept in the document (a page finds them by name)
     for p in panels[1:]: p.min_border_right = _LEGEND_PX # ... and the panels below keep their lr axes under its
     layout = column(*panels, sizing_mode=None if width else 'stretch_width')
     if not x_log: set_x_log(layout, False)
