@@ -747,6 +747,7 @@ def _hf_steps(num_warmup_steps, num_training_steps=None, steps_per_epoch=None, n
     _warn_short(name, T, steps_per_epoch)
     return W, T
 
+# %% ../nbs/03_schedules.ipynb #d1f92662
 def _hf_cos(p, num_cycles):
     "HF's `0.5*(1.0 + math.cos(math.pi*float(num_cycles)*2.0*p))`, with HF's operations in HF's order."
     x = math.pi*float(num_cycles)*2.0*p
@@ -976,6 +977,7 @@ class HFWarmupStableDecay(_HF):
 HF_SCHEDULES = {c.hf_name: c for c in (HFLinear, HFCosine, HFCosineWithRestarts, HFPolynomial, HFConstantWithWarmup, HFInverseSqrt,
                                        HFCosineWithMinLR, HFWarmupStableDecay)}
 
+# %% ../nbs/03_schedules.ipynb #87fb58a4
 def hf_schedule(name:str,                    # `get_scheduler`'s name ('linear', 'cosine', ...) or a `SchedulerType`
                 lr:float,                    # the optimizer's lr
                 num_warmup_steps:int=0,      # as in `get_scheduler`
