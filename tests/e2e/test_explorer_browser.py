@@ -7,6 +7,8 @@ import pytest
 from importlib.resources import files
 from lrwidgets import Recording
 from lrwidgets import analyze, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
+from lrwidgets.plots import centred
+from lrwidgets.widgets import RULE_TEXT
 from browser_helpers import ARTIFACTS, Server, free_port, wait_port, screenshot
 
 SHIPPED = files('lrwidgets')/'data'/'digits_mlp.parquet'
@@ -32,19 +34,20 @@ def fmt(v): return '–' if v is None else f"{v:.3g}"
 
 def expected_readout(a): return f"lr {fmt(a.suggestion.lr)}, range [{fmt(a.suggestion.lower)}, {fmt(a.suggestion.upper)}]"
 
-def shows(page, a) -> bool:
-    "Whether the page's readout and plotted data are those of the analysis `a`."
-    text = page.evaluate("[...document.querySelectorAll('.widget-html-content')].map(e => e.innerText).join('\\n')")
+def shows(page, a, line) -> bool:
+    "Whether the page's readout and plotted data are those of the analysis `a`, its smoothed loss drawn as `line`."
+    text = page.evaluate("[...document.querySelectorAll('.widget-html-content')].map(e => e.textContent).join('\\n')")
     sm, mk = page.evaluate(JS_SOURCE, 'smooth_0'), page.evaluate(JS_SOURCE, 'marker_0')
-    return (expected_readout(a) in text and a.suggestion.reason in text
-            and len(sm['loss']) == a.cut and np.allclose(sm['loss'], a.smoothed[:a.cut], rtol=1e-9)
+    return (expected_readout(a) in text and a.suggestion.reason in text       # the reason: under "why", one click away
+            and len(sm['loss']) == a.cut and np.allclose(sm['loss'], line[:a.cut], rtol=1e-9)
             and np.allclose(mk['lr'], [a.suggestion.lr], rtol=1e-12))
 
 def wait_for_analysis(page, rec, timeout=30, **settings):
     "Wait until the page shows analyze(rec, **settings): readout and plotted curve."
     a = analyze(rec, **settings)
+    line = centred(rec.losses, settings.get('window', DEFAULT_WINDOW))    # drawn without the lag (plots.centred)
     end = time.time() + timeout
-    while not shows(page, a):
+    while not shows(page, a, line):
         if time.time() > end: raise AssertionError(f"the page does not show the analysis for {settings} after {timeout}s")
         time.sleep(0.25)
     return a
@@ -73,12 +76,12 @@ def test_explorer_in_voila(page, tmp_path):
 
             th = page.locator('.widget-slider', has_text='threshold').locator('.noUi-handle')
             th.focus()
-            for _ in range(25): page.keyboard.press('ArrowLeft')   # step 0.1: 4.0 -> 1.5
-            cut = wait_for_analysis(page, rec, rule=DEFAULT_RULE, window=DEFAULT_WINDOW + 10, diverge_th=DEFAULT_DIVERGE_TH - 2.5)
+            for _ in range(20): page.keyboard.press('ArrowLeft')   # steps of 0.02 decade: 4.0 -> 4.0 / 10**0.4
+            cut = wait_for_analysis(page, rec, rule=DEFAULT_RULE, window=DEFAULT_WINDOW + 10, diverge_th=float(f"{DEFAULT_DIVERGE_TH / 10**0.4:.12g}"))
             assert cut.cut != moved.cut                              # the lower threshold cut the curve earlier
 
-            page.locator('.widget-dropdown', has_text='rule').locator('select').select_option(OTHER_RULE)
-            last = wait_for_analysis(page, rec, rule=OTHER_RULE, window=DEFAULT_WINDOW + 10, diverge_th=DEFAULT_DIVERGE_TH - 2.5)
+            page.locator('.widget-dropdown', has_text='rule').locator('select').select_option(label=f'{OTHER_RULE}: {RULE_TEXT[OTHER_RULE]}')   # the dropdown describes each rule
+            last = wait_for_analysis(page, rec, rule=OTHER_RULE, window=DEFAULT_WINDOW + 10, diverge_th=float(f"{DEFAULT_DIVERGE_TH / 10**0.4:.12g}"))
             assert last.suggestion.lr != moved.suggestion.lr
             # BokehJS came from the server, not a CDN (Voila's own template asks for a few off-host files, which fail
             # offline without harm; they are listed in artifacts/explorer-requests.txt)
