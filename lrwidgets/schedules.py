@@ -417,6 +417,7 @@ class CosineAnnealing(_ScalesLR):
         rise = (lr - eta)*(1 - math.cos(math.pi/T))/2
         starts = [0, *range(T + 1, n, 2*T)]                             # torch's troughs: (t - 1 - T) % (2*T) == 0
         for a, b in zip(starts, starts[1:] + [n]):
+            if b == a: break                                            # n = 0
             seg = out[a:b]
             seg[0] = lr if a == 0 else out[a - 1] + rise
             if eta == 0: np.cumprod(seg, out=seg)                       # r*(x - 0.) + 0. == r*x: the same multiplications
