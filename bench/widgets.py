@@ -1,4 +1,4 @@
-"""Benchmark: from a control change to updated plot data and readout, headless (issue 6 and issue 5 targets).
+"""Benchmark: from a control change to updated plot data and readout, headless.
 
 Run: `python bench/widgets.py [--repeats 15] [--big 1000000]`
 
@@ -77,7 +77,7 @@ def main(repeats=15, big=1_000_000):
     lr_of = lambda p: (lambda: p.sources['lr'].data['lr'])
     cases = {}
     for label, ex, target in (('explorer 10k', small, 0.010), (f'explorer {big//1000}k', large, 0.100)):
-        cases[f'{label}: window'] = (mover(ex, 'window', [10, 30], smooth_of(ex)), target)
+        cases[f'{label}: window'] = (mover(ex, 'window', [20, 30], smooth_of(ex)), target)
         cases[f'{label}: kind'] = (mover(ex, 'kind', ['sma', 'ema'], smooth_of(ex)), target)
         cases[f'{label}: diverge_th'] = (mover(ex, 'diverge_th', [2., 6.], smooth_of(ex)), target)
         for rule in ('steep', 'robust', 'valley'):     # each move: from the previous rule to this one; valley, the default, last,
@@ -85,8 +85,7 @@ def main(repeats=15, big=1_000_000):
             cases[f'{label}: rule -> {rule}'] = (mover(ex, 'rule', [rule], lambda ex=ex: ex.readout.value), target)
         cases[f'{label}: x axis'] = (mover(ex, 'x_log', [False, True], x_axis_of(ex)), target)
     for label, dash, target in (('dashboard 10k', dash_small, 0.010), (f'dashboard {big//1000}k', dash_large, 0.100)):
-        lr_max = lambda dash=dash: dash.previewer.sources['lr'].data['lr']
-        cases[f'{label}: window'] = (mover(dash.explorer, 'window', [10, 30], lr_max), target)
+        cases[f'{label}: window'] = (mover(dash.explorer, 'window', [20, 30], smooth_of(dash.explorer)), target)   # previewer included
     cases['previewer 100k steps: max_lr'] = (mover(prev, 'max_lr', [3e-2, 1e-2], lr_of(prev)), 0.010)
     cases['previewer 100k steps: pct_start'] = (mover(prev, 'pct_start', [0.25, 0.4], lr_of(prev)), 0.010)
     cases['previewer 100k steps: Cyclic mode'] = (mover(cyc, 'mode', ['triangular2', 'exp_range'], lr_of(cyc)), 0.010)
