@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from bokeh.embed import file_html
 from bokeh.layouts import column, row
-from bokeh.models import CategoricalSlider, CustomJS, RadioButtonGroup, Select
+from bokeh.models import CategoricalSlider, CustomJS, Div, InlineStyleSheet, RadioButtonGroup, Select
 from bokeh.resources import INLINE
 import lrwidgets
 from .recording import Recording, atomic_write
@@ -101,11 +101,11 @@ def preview_steps(rec:Recording,
         try: steps_per_epoch = _whole('', rec.meta['steps_per_epoch'])
         except (KeyError, TypeError, ValueError): steps_per_epoch = None   # epochs are then not marked
     try: total_steps = _whole(name, total_steps)
-    except (TypeError, ValueError) as e: return None, steps_per_epoch, f"no schedule preview: {e}"
+    except (TypeError, ValueError) as e: return None, steps_per_epoch, f"No schedule preview: {e}"
     if total_steps > MAX_PREVIEW_STEPS:
-        return total_steps, steps_per_epoch, f"no schedule preview: {name}={total_steps:,} is more than the {MAX_PREVIEW_STEPS:,} steps it draws"
+        return total_steps, steps_per_epoch, f"No schedule preview: {name}={total_steps:,} is more than the {MAX_PREVIEW_STEPS:,} steps it draws"
     try: OneCycle(1., total_steps=total_steps)      # whether 1cycle fits in that many steps does not depend on the lr
-    except ValueError as e: return total_steps, steps_per_epoch, f"no schedule preview over {name}={total_steps}: {e}"
+    except ValueError as e: return total_steps, steps_per_epoch, f"No schedule preview over {name}={total_steps}: {e}"
     return total_steps, steps_per_epoch, None
 
 # %% ../nbs/04c_html_report.ipynb #10607d04
@@ -174,6 +174,7 @@ def report_grid(rec:Recording,
     grid = dict(windows=[_label(w) for w in windows], kinds=kinds, thresholds=[_label(t) for t in ths], rules=rules,
                 sources=names, columns=cols.items, payloads=[dict(p) for p in payloads.items], combos=ids,
                 readouts=readouts.items, combo_readout=combo_readout,
+                has_preview=problem is None,
                 preview=problem or f"Schedule preview: 1cycle from the suggestion over {total_steps:,} steps.")
     return dict(grid, start=grid_entry(grid, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH, DEFAULT_RULE if DEFAULT_RULE in rules else rules[0]))
 
@@ -216,7 +217,6 @@ body { font-family: system-ui, sans-serif; margin: 1em 2em; height: auto; }
 .lrw-meta { border-collapse: collapse; font-size: 85%; margin-bottom: 1em; }
 .lrw-meta td, .lrw-meta th { border-bottom: 1px solid #ddd; padding: 2px 8px; text-align: left; vertical-align: top; }
 .lrw-note { color: #555; font-size: 90%; max-width: 60em; }
-.lrw-warnings { color: #8a4b00; margin: 0.3em 0; padding-left: 1.2em; }
 </style>{% endblock %}
 {% block contents %}
 <h1 id="lrwidgets-title">{{ heading }}</h1>
@@ -226,6 +226,10 @@ body { font-family: system-ui, sans-serif; margin: 1em 2em; height: auto; }
 <script type="application/json" id="lrwidgets-grid">{{ grid_json }}</script>
 {% endblock %}
 """
+
+_READOUT_CSS = """.lrw-warnings { color: #8a4b00; margin: 0.4em 0; padding-left: 1.2em; }
+.lrw-no-preview { color: #8a4b00; font-size: 110%; }"""   # bokeh's Divs live in a shadow root: the page's CSS stops at it
+_WRAP_CSS = ":host { flex-wrap: wrap; }"                   # the controls wrap on a narrow window
 
 def _meta_table(meta:dict) -> str:
     "The recording's meta as an escaped HTML table (nested values as JSON)."
@@ -240,7 +244,6 @@ def grid_json(grid:dict) -> str:
 
 def report_html(rec:Recording, **grid_kw) -> str:
     "The standalone report of `rec` as one HTML string (see `report_grid` for `grid_kw`)."
-    from bokeh.models import Div
     grid = report_grid(rec, **grid_kw)
     k = grid['start']
     i, sk, j, r = (int(x) for x in np.unravel_index(k, [len(grid[a]) for a in AXES]))
@@ -253,15 +256,18 @@ def report_html(rec:Recording, **grid_kw) -> str:
     th = CategoricalSlider(title='divergence threshold (x best loss)', categories=grid['thresholds'], value=grid['thresholds'][j], width=260, name='lrwidgets:diverge_th')
     kind = RadioButtonGroup(labels=[kd.upper() for kd in grid['kinds']], active=sk, name='lrwidgets:kind', align='end')
     rule = Select(title='rule', options=grid['rules'], value=grid['rules'][r], width=160, name='lrwidgets:rule')
-    readout = Div(text=grid['readouts'][grid['combo_readout'][k]], width=720, name='lrwidgets:readout')
+    readout = Div(text=grid['readouts'][grid['combo_readout'][k]], width=720, name='lrwidgets:readout', stylesheets=[InlineStyleSheet(css=_READOUT_CSS)])
     cb = CustomJS(args=dict(win=win, kind=kind, th=th, rule=rule, srcs=srcs, readout=readout), code=_SELECT_JS)
     for w in (win, th, rule): w.js_on_change('value', cb)
     kind.js_on_change('active', cb)
-    root = column(row(win, kind, th, rule), readout, rt_layout, sc_layout)
+    preview = sc_layout if grid['has_preview'] else Div(text=f'<p class="lrw-no-preview">{_esc(grid["preview"])}</p>', width=720,
+                                                        name='lrwidgets:no-preview', stylesheets=[InlineStyleSheet(css=_READOUT_CSS)])
+    root = column(row(win, kind, th, rule, stylesheets=[InlineStyleSheet(css=_WRAP_CSS)]), readout, rt_layout, preview)
     n_entries = len(grid['combos'])
     note = (f"Range test {rec.label!r}: {len(rec)} iterations, lr {rec.lrs[0]:.3g} → {rec.lrs[-1]:.3g}. "
             f"Analysed in Python by lrwidgets {lrwidgets.__version__} for {n_entries} settings "
-            f"({' × '.join(f'{len(grid[a])} {a}' for a in AXES)}); the controls select among them. {grid['preview']}")
+            f"({' × '.join(f'{len(grid[a])} {a}' for a in AXES)}); the controls select among them."
+            + (f" {grid['preview']}" if grid['has_preview'] else ''))
     return file_html(root, INLINE, title=f"lrwidgets report: {rec.label}", template=_TEMPLATE,
                      template_variables=dict(heading=_esc(f"Range test: {rec.label}"), note=_esc(note),
                                              meta_table=_meta_table(rec.meta), grid_json=grid_json(grid)))

@@ -3,12 +3,13 @@ redraw the plot and the readout with exactly the Python analysis's results."""
 import subprocess
 import numpy as np
 import pytest
-from lrwidgets import Recording
+from lrwidgets import Recording, synthetic, suggest
+from lrwidgets.html_report import report
 from lrwidgets import analyze, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
-from lrwidgets.html_report import WINDOWS, DIVERGE_THS, _grid_values
+from lrwidgets.html_report import WINDOWS, DIVERGE_THS
 from browser_helpers import screenshot
 
-LABEL = '<script>alert(1)</script> & "digits"'
+LABEL = '<script>alert(1)</script> & "digits" 100%'   # '%' too: the ini is read without interpolation
 
 @pytest.fixture(scope='module')
 def run(tmp_path_factory):
@@ -56,7 +57,8 @@ def test_report_controls_select_the_python_analysis(run, page):
     assert page.log.dialogs == []                                         # the label's script did not run ...
     assert LABEL in page.locator('#lrwidgets-title').inner_text()         # ... it shows as text
     assert LABEL in page.title()
-    windows, ths = _grid_values(WINDOWS, DEFAULT_WINDOW), _grid_values(DIVERGE_THS, DEFAULT_DIVERGE_TH)
+    windows = sorted({*WINDOWS, DEFAULT_WINDOW})                           # the sliders' stops, as the report offers them
+    ths = sorted({*DIVERGE_THS, DEFAULT_DIVERGE_TH} - {None}) + [None]
     w, t, rule = DEFAULT_WINDOW, DEFAULT_DIVERGE_TH, DEFAULT_RULE
     first = check_matches_python(page, rec, w, t, rule)
 
@@ -99,3 +101,32 @@ def test_report_controls_select_the_python_analysis(run, page):
 def OneCycle_code(sug, rec):
     from lrwidgets import OneCycle
     return OneCycle.from_suggestion(sug, total_steps=rec.meta['total_steps']).torch_call()
+
+
+@pytest.mark.timeout(300)
+def test_warnings_and_a_missing_preview_are_shown_at_two_widths(browser, tmp_path):
+    "A sweep that never turned up, planned for 3 steps: the page lists the warnings and says why there is no preview."
+    rec = synthetic(150, end_lr=1e-3, seed=7, label='short sweep')
+    rec.meta.update(total_steps=3, steps_per_epoch=3)
+    path = report(rec, tmp_path/'short.html', windows=[5, 20], diverge_ths=[None], rules=['valley', 'steep'])
+    want = suggest(rec, rule='valley', window=20, diverge_th=None).warnings
+    assert want
+    for width in (1280, 700):
+        ctx = browser.new_context(viewport={'width': width, 'height': 900})
+        page = ctx.new_page()
+        errors = []
+        page.on('pageerror', lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        page.wait_for_function("window.Bokeh && Bokeh.documents.length > 0")
+        items = page.locator('.lrw-warnings li')
+        items.first.wait_for()
+        assert [items.nth(i).inner_text() for i in range(items.count())] == list(want)
+        assert items.first.is_visible() and items.first.bounding_box()['x'] >= 0
+        why = page.locator('.lrw-no-preview')
+        assert "No schedule preview over meta['total_steps']=3: too few steps" in why.inner_text() and why.is_visible()
+        assert page.evaluate("Bokeh.documents[0].get_model_by_name('lrwidgets:no-preview') !== null")
+        box = page.locator('.lrw-readout').first.bounding_box()
+        assert box['width'] > 200 and box['height'] > 40                  # the readout is laid out, not squeezed to nothing
+        assert errors == []
+        screenshot(page, f'report-warnings-{width}.png')
+        ctx.close()
