@@ -276,8 +276,11 @@ def lrwidgets_run(config:str=None,    # experiment ini file (default: ./settings
         raise Interrupted(f"the partial run ({len(rec)} iterations) is in {partial}; {pq_path} and {html_path} are untouched")
     print(repr(rec))
     print(suggestion_table(suggestions(rec)), flush=True)
-    text = report_html(rec)
     pq_path.parent.mkdir(parents=True, exist_ok=True)
+    try: text = report_html(rec)
+    except ValueError as e:                     # a run no setting can read: keep it, say the report was not made
+        rec.save(pq_path)
+        raise ValueError(f"no report: {e}; the run is saved in {pq_path} ({html_path} was not written)") from None
     with _interrupt_deferred():
         rec.save(pq_path)
         atomic_write(html_path, lambda tmp: Path(tmp).write_text(text, encoding='utf-8'))

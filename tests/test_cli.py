@@ -211,7 +211,7 @@ def test_one_epoch_on_a_small_dataset_still_gets_its_report(tmp_path):
     (tmp_path/'wine.ini').write_text("[DEFAULT]\ndataset = wine\nepochs = 1\nnum_iter = 40\nout = w/run\n")
     r = cli('run', '--config', 'wine.ini', '--no-progress', cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert 'no schedule preview over meta[&#x27;total_steps&#x27;]=2: too few steps' in (tmp_path/'w/run.html').read_text()
+    assert '"preview":"No schedule preview over meta[\'total_steps\']=2: too few steps' in (tmp_path/'w/run.html').read_text()
 
 def test_ctrl_c_during_the_sweep_exits_130_and_keeps_existing_outputs(tmp_path):
     "A real SIGINT in the middle of the sweep: exit 130, <out>.* untouched, the partial run in a file of its own."
@@ -232,3 +232,10 @@ def test_ctrl_c_during_the_sweep_exits_130_and_keeps_existing_outputs(tmp_path):
     part = Recording.load(tmp_path/'out/run.interrupted.parquet')
     assert part.meta['stop_reason'] == 'interrupted' and 0 < len(part) < 2_000_000
     assert sorted(p.name for p in (tmp_path/'out').iterdir()) == ['run.html', 'run.interrupted.parquet', 'run.parquet']
+
+def test_a_run_no_setting_can_read_is_kept_without_a_report(tmp_path):
+    "lr 1e5 diverges at once: no grid setting gives a suggestion; the run is saved anyway and the exit code says 1."
+    (tmp_path/'wild.ini').write_text("[DEFAULT]\nstart_lr = 1e5\nend_lr = 1e7\nnum_iter = 30\nout = o/run\n")
+    r = cli('run', '--config', 'wild.ini', '--no-progress', cwd=tmp_path)
+    assert r.returncode == 1 and 'no report: ' in r.stderr and 'the run is saved in o/run.parquet' in r.stderr, r.stderr
+    assert Recording.load(tmp_path/'o/run.parquet').meta['stop_reason'] == 'diverged' and not (tmp_path/'o/run.html').exists()
