@@ -6,9 +6,9 @@ Docs: https://lrwidgets.github.io/lrwidgets/analysis.html.md"""
 
 # %% auto #0
 __all__ = ['DEFAULT_WINDOW', 'DEFAULT_DIVERGE_TH', 'DEFAULT_RULE', 'RULES', 'UP', 'DIV', 'FLAT', 'TURN', 'NOISE', 'DISAGREE',
-           'smooth', 'loss_slope', 'cut', 'Suggestion', 'Curve', 'register_rule', 'rule_skips', 'Analysis',
-           'median_suggestion', 'suggest', 'analyze', 'steepest', 'lightning', 'lightning_2_5_3', 'minimum', 'steep',
-           'valley', 'slide', 'smith', 'robust', 'ratio']
+           'DIAG_WINDOW', 'smooth', 'loss_slope', 'cut', 'Suggestion', 'Curve', 'register_rule', 'rule_skips',
+           'Analysis', 'median_suggestion', 'suggest', 'analyze', 'steepest', 'lightning', 'lightning_2_5_3', 'minimum',
+           'steep', 'valley', 'slide', 'smith', 'robust', 'ratio']
 
 # %% ../nbs/02_analysis.ipynb #1b99535d
 import functools, math, warnings
@@ -19,9 +19,9 @@ import numpy as np, pandas as pd
 from .recording import Recording
 
 # %% ../nbs/02_analysis.ipynb #2567e2b1
-DEFAULT_WINDOW = 40        # points in the smoothing average (EMA: alpha = 2/(window+1)); bench/quality chose it
+DEFAULT_WINDOW = 10        # points in the smoothing average (EMA: alpha = 2/(window+1)); chosen in bench/quality (see below)
 DEFAULT_DIVERGE_TH = 4.    # diverged once the smoothed loss exceeds this many times its best so far
-DEFAULT_RULE = 'valley'    # the rule `suggest` uses unless told otherwise; bench/quality chose it
+DEFAULT_RULE = 'valley'    # the rule `suggest` uses unless told otherwise; chosen in bench/quality (see below)
 
 # %% ../nbs/02_analysis.ipynb #6e371fd4
 _COMPILE_FROM = 5_000   # points from which the loops numpy cannot vectorize run compiled (in Python they take > 1 ms)
@@ -244,6 +244,9 @@ def rule_skips(rule,        # a name in `RULES`, or a rule function
 def _checked(s, name, n) -> Suggestion:
     "The answer of rule `name` on an `n`-point curve, or a TypeError/ValueError saying how it breaks the contract."
     if not isinstance(s, Suggestion): raise TypeError(f"rule {name!r}: expected it to return a Suggestion, got {type(s).__name__}")
+    for f in ('lr', 'lower', 'upper'):
+        v = getattr(s, f)
+        if v is not None and not _number(v): raise TypeError(f"rule {name!r}: expected {f} to be a number or None, got {v!r}")
     if s.index is not None and not (isinstance(s.index, (int, np.integer)) and 0 <= s.index < n):
         raise ValueError(f"rule {name!r}: expected an index into its {n}-point curve or None, got {s.index!r}")
     if s.lr is not None and all(_number(v) for v in (s.lower, s.upper)) and s.lower > s.upper:
@@ -275,28 +278,31 @@ def _suggest(lrs, losses, sm, kept, name, fn, skip_start, skip_end, rule_kw) -> 
     return Suggestion(lr, lower, upper, index, name, reason)
 
 FLAT, TURN, NOISE, DISAGREE = 0.05, 0.05, 0.5, 0.5   # thresholds of the warnings (see `_diagnose`)
+DIAG_WINDOW = 40                                      # the warnings read the curve smoothed at least this much
 
-def _diagnose(lrs, losses, sm, kept, s:Suggestion) -> tuple:
+def _diagnose(lrs, losses, sm, kept, s:Suggestion, window:int) -> tuple:
     "Warnings for suggestion `s`: the curve is flat, never turned up, is noisy, or the pick sits at the sweep's start."
-    if s.lr is None: return ()
-    ok = np.isfinite(sm[:kept])
-    x, y, raw = np.log10(lrs[:kept][ok]), sm[:kept][ok], losses[:kept][ok]
-    if len(y) < 3 or not x[-1] > x[0]: return ()
-    span, m = x[-1] - x[0], int(np.argmin(y))
-    fall, size = np.max(y[:m+1]) - y[m], max(np.max(np.abs(y[:m+1])), 1e-300)
+    if s.lr is None or kept < 3: return ()
+    if window < DIAG_WINDOW: sm = smooth(losses, DIAG_WINDOW)     # a short window's wiggles are not a fall
+    y, raw = sm[:kept], losses[:kept]
+    x0, x1 = math.log10(lrs[0]), math.log10(lrs[kept-1])
+    if not x1 > x0 or np.isnan(y).all(): return ()
+    span, m = x1 - x0, int(np.nanargmin(y))
+    fall = np.nanmax(y[:m+1]) - y[m]
+    size = max(np.nanmax(np.abs(y[:m+1])), 1e-300)
     out = []
     if fall <= FLAT * size:
         out.append(f"flat curve: the smoothed loss falls only {fall/size:.1%} over the sweep; "
                    "check that the model learns at all (data, loss, the lr range)")
-    if kept == len(lrs) and x[-1] - x[m] <= TURN * span:
+    if kept == len(lrs) and x1 - math.log10(lrs[m]) <= TURN * span:
         out.append(f"never turned up: the loss was still falling where the sweep ended (lr {lrs[kept-1]:.3g}), "
                    "so the best lr may be higher; sweep further (a higher end_lr)")
-    d = np.abs(np.diff(raw[::max(1, len(raw) // 100_000)]))
-    noise = 1.4826 * float(np.median(d)) / math.sqrt(2)          # per-batch sd, robust, blind to the trend
+    d = np.abs(np.diff(raw[::max(1, kept // 100_000)]))
+    noise = 1.4826 * float(np.nanmedian(d)) / math.sqrt(2)       # per-batch sd, robust, blind to the trend
     if fall > 0 and noise > NOISE * fall:
         out.append(f"noisy: batch-to-batch noise (±{noise:.3g}) is large next to the fall of the loss ({fall:.3g}); "
                    "use more steps, a bigger batch, or several runs (repeats=3)")
-    if math.log10(s.lr) - x[0] <= TURN * span:
+    if math.log10(s.lr) - x0 <= TURN * span:
         out.append(f"pick at the start: lr {s.lr:.3g} is where the sweep begins, so the best lr may be lower; "
                    "start the sweep lower (start_lr)")
     return tuple(out)
@@ -315,7 +321,7 @@ def _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw,
     sm = smooth(losses, window, kind)
     kept = _cut(losses, sm, _check_th(diverge_th), _check_window(window))
     sug = _suggest(lrs, losses, sm, kept, name, fn, skip_start, skip_end, rule_kw) if len(rec) else _none("the recording is empty", name)
-    sug = replace(sug, warnings=_diagnose(lrs, losses, sm, kept, sug))
+    sug = replace(sug, warnings=_diagnose(lrs, losses, sm, kept, sug, _check_window(window)))
     return Analysis(sm, _slope(lrs, sm) if slope else None, kept, sug)
 
 def _merged_warnings(sugs) -> tuple:
@@ -334,6 +340,7 @@ def median_suggestion(sugs:list,   # the runs' suggestions (some may have no lr)
                       name:str      # the rule's name
                      ) -> Suggestion:
     "One suggestion from several runs' suggestions: the median, in log space, of each lr."
+    if not sugs: raise ValueError("sugs: expected a non-empty list of Suggestions, got an empty list")
     good = [s for s in sugs if s.lr is not None]
     if not good: return _none(f"none of the {len(sugs)} runs gave a suggestion (first: {sugs[0].reason})", name)
     med = lambda vs: float(np.clip(np.exp(np.median(np.log(vs))), min(vs), max(vs)))  # clip: exp(log(x)) may miss x by an ulp
@@ -388,18 +395,21 @@ def analyze(rec,                                 # a Recording (or a list of the
     return _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw)
 
 # %% ../nbs/02_analysis.ipynb #fed23c66
+def _steepest_point(c:Curve, why:str, up, div) -> Suggestion:
+    "The point with the most negative `np.gradient` of the smoothed loss, per point; `why` names whose rule it is."
+    i = int(np.argmin(np.gradient(c.smoothed)))
+    return _from_lr(c, c.lrs[i], i, f"steepest descent per point{why} at lr {c.lrs[i]:.3g}", up, div)
+
 @register_rule('steepest', skip_start=10, skip_end=5)
 def steepest(c:Curve, up=UP, div=DIV) -> Suggestion:
     "torch-lr-finder's rule: the most negative `np.gradient` of the smoothed loss, per point."
-    i = int(np.argmin(np.gradient(c.smoothed)))
-    return _from_lr(c, c.lrs[i], i, f"steepest descent per point at lr {c.lrs[i]:.3g}", up, div)
+    return _steepest_point(c, '', up, div)
 
 # %% ../nbs/02_analysis.ipynb #3c0a2838
 @register_rule('lightning', skip_start=10, skip_end=1)
 def lightning(c:Curve, up=UP, div=DIV) -> Suggestion:
-    "Lightning's rule before 2.5.3: the most negative `np.gradient` of the smoothed loss, per point."
-    i = int(np.argmin(np.gradient(c.smoothed)))
-    return _from_lr(c, c.lrs[i], i, f"steepest descent per point (Lightning < 2.5.3) at lr {c.lrs[i]:.3g}", up, div)
+    "Lightning's rule before 2.5.3: `steepest` with Lightning's trims."
+    return _steepest_point(c, ' (Lightning < 2.5.3)', up, div)
 
 # %% ../nbs/02_analysis.ipynb #b504ad19
 @register_rule('lightning_2_5_3', skip_start=10, skip_end=1)
@@ -510,10 +520,17 @@ def smith(c:Curve,
                       f"the loss starts falling at {lower:.3g} and is still falling briskly at {upper:.3g}; lr = upper/2")
 
 # %% ../nbs/02_analysis.ipynb #1a8e923f
-def _smooth_binned(sums, counts, kernel):
-    "Kernel-weighted mean per bin from per-bin sums and counts (NaN where no point is within the kernel)."
+def _tri_conv(x, half:int):
+    "`np.convolve(x, [1, 2, .., half, .., 2, 1], 'same')` in O(len(x)): the triangle is two boxes, each a running sum."
+    def box(y):                                   # full convolution with `half` ones
+        c, k = np.r_[0., np.cumsum(y)], np.arange(len(y) + half - 1)
+        return c[np.minimum(k + 1, len(y))] - c[np.maximum(k - half + 1, 0)]
+    return box(box(x))[half - 1:half - 1 + len(x)]
+
+def _smooth_binned(sums, counts, half):
+    "Triangle-weighted mean per bin from per-bin sums and counts (not finite where no point is within the kernel)."
     with np.errstate(invalid='ignore', divide='ignore'):
-        return np.convolve(sums, kernel, 'same') / np.convolve(counts, kernel, 'same')
+        return _tri_conv(sums, half) / _tri_conv(counts, half)
 
 @register_rule('robust')
 def robust(c:Curve,
@@ -521,7 +538,7 @@ def robust(c:Curve,
            lr_at:float=0.5,     # lr: the last point before the minimum with this share of the fall still to come
            upper_at:float=0.2,  # upper: the same with this share (<= lr_at)
            div:float=4.,        # lower = upper / div (or lr, if lower)
-           bins:int=256         # steps of the log-lr grid
+           bins:int=256         # steps of the log-lr grid (the cost grows linearly with them)
           ) -> Suggestion:
     "Backed off from the minimum of a robustly smoothed log-loss over log-lr, by share of the fall still to come."
     if not (all(_number(v) for v in (width, lr_at, upper_at, div, bins))
@@ -542,8 +559,7 @@ def robust(c:Curve,
     sums = np.add.reduceat(z, np.minimum(edges[:-1], n - 1))
     sums[counts == 0] = 0
     half = max(int(round(width * bins / 2)), 1)
-    kernel = np.r_[np.arange(1, half + 1), np.arange(half - 1, 0, -1)].astype(float)   # a triangle `width` of the span wide
-    S = _smooth_binned(sums, counts, kernel)
+    S = _smooth_binned(sums, counts, half)                    # a triangle `width` of the span wide
     r = np.abs(z - np.repeat(S, np.diff(edges)))              # winsorize: spikes may not pull the curve
     sd = 1.4826 * np.median(r[::max(1, n // 100_000)])
     far = np.flatnonzero(r > 2 * sd)                          # the only points that can be 4 sd out in later rounds
@@ -554,7 +570,7 @@ def robust(c:Curve,
         if not out.any(): break
         clipped = sums.copy()
         np.add.at(clipped, bf[out], np.clip(rf[out], -4*sd, 4*sd) - rf[out])
-        S = _smooth_binned(clipped, counts, kernel)
+        S = _smooth_binned(clipped, counts, half)
     ok = np.flatnonzero(np.isfinite(S))
     if len(ok) < 3: return _none("too few points to smooth")
     xc, S = x[0] + (ok + 0.5) * span / bins, S[ok]

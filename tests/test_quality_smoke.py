@@ -1,14 +1,13 @@
-"""Smoke test of the suggestion-quality benchmark (bench/quality): the real pipeline on one task, 2 grid points,
-tiny budgets, so the benchmark cannot rot. The full benchmark is `python bench/quality/grid.py && python
-bench/quality/score.py` (minutes; not run in CI)."""
-import dataclasses, math, sys
+"""Smoke test of the suggestion-quality benchmark (bench/quality): the real pipeline on two tasks, 2 grid points,
+tiny budgets, so the benchmark cannot rot. The full benchmark is `bench/quality/run_all.sh` (minutes; not run in CI)."""
+import dataclasses, json, math, sys
 from pathlib import Path
 
 import pytest
 
 QUALITY = Path(__file__).resolve().parents[1] / 'bench' / 'quality'
-MODULES = ('common', 'tasks', 'peers', 'grid', 'score', 'report')   # the benchmark's scripts import each other by these names
-TASK = 'classif_sgd'
+MODULES = ('common', 'tasks', 'peers', 'grid', 'recs', 'score', 'report', 'tables')   # the scripts import each other by these names
+SMOKE_TASKS = ('linreg_sgd', 'softmax_sgd')
 
 @pytest.fixture
 def bench():
@@ -26,61 +25,73 @@ def bench():
 def smoke(bench, tmp_path_factory):
     import torch
     torch.set_num_threads(1)
-    tasks = bench['tasks']
+    tasks, score = bench['tasks'], bench['score']
     mp = pytest.MonkeyPatch()
-    mp.setitem(tasks.TASKS, TASK, dataclasses.replace(tasks.TASKS[TASK], steps=20))   # tiny budget
+    for t in SMOKE_TASKS: mp.setitem(tasks.TASKS, t, dataclasses.replace(tasks.TASKS[t], steps=20))   # tiny budgets
     try:
-        g = bench['grid'].build([TASK], [-1.0, 0.0], workers=0)
-        out, cache = bench['score'].run(g, {}, [TASK], workers=0, windows=(5,), seeds=(11, 12), num_iter=30)
+        g = bench['grid'].build(list(SMOKE_TASKS), [-1.0, 0.0], workers=0, refine=False)
+        recs = bench['recs'].range_tests(list(SMOKE_TASKS), seeds=(11, 12, 13), num_iter=30)
+        configs = {k: v for k, v in list(score.candidates().items()) if v['window'] == 20}
+        out, cache = score.run(g, {}, recs, workers=0, configs=configs)
         outdir = tmp_path_factory.mktemp('quality')
         bench['report'].write_report(out, g, outdir)
-        yield g, out, cache, outdir
+        yield g, out, cache, outdir, recs
     finally: mp.undo()
 
 def check_grid_oracle(bench, smoke):
     g, *_ = smoke
-    for s in bench['common'].SCHEDULES:
-        d = g['tasks'][TASK][s]
-        assert len(d['lrs']) == 2 and all(v is not None for v in d['val_loss'])
-        best = min(range(2), key=lambda i: d['val_loss'][i])
-        assert d['oracle']['lr'] == d['lrs'][best] and d['oracle']['val_loss'] == d['val_loss'][best]
-        assert d['good_threshold'] == pytest.approx(1.05 * d['oracle']['val_loss'])   # oracle >> 0 here
+    for t in SMOKE_TASKS:
+        for s in bench['common'].SCHEDULES:
+            d = g['tasks'][t][s]
+            ok = [i for i, v in enumerate(d['val_loss']) if v is not None]
+            best = min(ok, key=lambda i: d['val_loss'][i])
+            assert d['oracle']['lr'] == d['lrs'][best] and d['oracle']['val_loss'] == d['val_loss'][best]
 
-def check_every_rule_peer_and_baseline_scored(bench, smoke):
-    from lrwidgets import analysis
-    PEERS = bench['peers'].PEERS
-    _, out, *_ = smoke
-    families = {i['family'] for i in out['methods'].values()}
-    assert families == {'rule', 'combined', 'peer', 'fixed'}
-    rules = {i['rule'] for i in out['methods'].values() if i['family'] == 'rule'}
-    assert rules == set(analysis.RULES)
-    assert set(PEERS) <= set(out['methods'])
-    for m, per_task in out['results'].items():
-        for target in ('lr', 'upper'):
-            c = per_task[TASK][target]
-            assert len(c['lrs']) == 2 and math.isfinite(c['regret']) and 0 <= c['good'] <= 1, (m, target, c)
+def check_cross_validation(bench, smoke):
+    "Each held-out task is scored with the setting chosen WITHOUT it: the best, by the grid's estimate, on the other task."
+    g, out, _, _, recs = smoke
+    score = bench['score']
+    est = score.score(score.suggest_all(recs, out['candidates']), g, score.estimator(g))
+    for h in SMOKE_TASKS:
+        other = [t for t in SMOKE_TASKS if t != h]
+        best = min(score.both(est[m], other) for m in est)
+        assert score.both(est[out['chosen'][h]], other) == best
+        mine = score.suggest_all({h: recs[h]}, {'x': out['candidates'][out['chosen'][h]]})['x'][h]
+        assert out['results'][score.CV][h]['lr']['lrs'] == [lr for lr, _ in mine]          # trained at exactly those lrs
+        assert all(v is None or v > 0 for v in out['results'][score.CV][h]['lr']['val_loss'])
 
 def check_suggested_lrs_are_really_trained(bench, smoke):
     "The fixed 1e-2 baseline is not a grid point: its score must come from a real training run at exactly 1e-2."
-    g, out, cache, _ = smoke
-    c = out['results']['fixed 0.01'][TASK]['lr']
-    direct = [bench['tasks'].train(TASK, 1e-2, 'constant', seed=s) for s in bench['common'].TRAIN_SEEDS]
+    g, out, cache, *_ = smoke
+    t = SMOKE_TASKS[0]
+    c = out['results']['fixed 0.01'][t]['lr']
+    direct = [bench['tasks'].train(t, 1e-2, 'constant', seed=s) for s in bench['common'].TRAIN_SEEDS]
     assert c['val_loss'][0] == pytest.approx(sum(direct) / len(direct), rel=1e-6)
-    o, cap = g['tasks'][TASK]['constant']['oracle'], g['tasks'][TASK]['trivial_loss']
-    assert c['regret'] == pytest.approx((min(c['val_loss'][0], cap) - o['val_loss']) / o['val_loss'])
+    d = g['tasks'][t]
+    l0, o = d['untrained_loss'], d['constant']['oracle']['val_loss']
+    assert c['norm'] == pytest.approx((min(c['val_loss'][0], l0) - o) / (l0 - o))
 
-def check_report_written(bench, smoke):
-    _, out, _, outdir = smoke
+def check_report_and_tables(bench, smoke):
+    _, out, _, outdir, _ = smoke
     md = (outdir / 'RESULTS.md').read_text()
-    for m in bench['report'].main_methods(out): assert m in md
-    assert (outdir / 'regret.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert 'fastai (valley)' in md and 'cross-validated' in md
+    tables = bench['tables']
+    text = "before\n<!-- quality-table:start -->\nold\n<!-- quality-table:end -->\nafter"
+    new = tables.fill(text, tables.regions(json.loads(json.dumps(out))))
+    assert new.startswith("before\n<!-- quality-table:start -->\n| method |") and new.endswith("<!-- quality-table:end -->\nafter")
+    assert 'old' not in new and tables.fill(new, tables.regions(out)) == new    # idempotent
 
 def test_quality_benchmark_smoke(bench, smoke):
     "One pipeline run (one fixture, so `pytest -n 2` does not build it twice), four checks."
     check_grid_oracle(bench, smoke)
-    check_every_rule_peer_and_baseline_scored(bench, smoke)
+    check_cross_validation(bench, smoke)
     check_suggested_lrs_are_really_trained(bench, smoke)
-    check_report_written(bench, smoke)
+    check_report_and_tables(bench, smoke)
+
+def test_normalized_regret(bench):
+    nr = bench['common'].norm_regret
+    assert nr(1.0, 1.0, 2.0) == 0 and nr(1.5, 1.0, 2.0) == 0.5
+    assert nr(None, 1.0, 2.0) == 1 and nr(float('nan'), 1.0, 2.0) == 1 and nr(5.0, 1.0, 2.0) == 1   # diverged / worse: capped
 
 def test_peer_steepest_matches_torch_lr_finder(bench):
     "bench/quality/peers.py's torch-lr-finder pipeline gives the package's own suggestion on the package's own run."
@@ -88,7 +99,7 @@ def test_peer_steepest_matches_torch_lr_finder(bench):
     import matplotlib.pyplot as plt, numpy as np, torch
     from torch_lr_finder import LRFinder
     tasks, peers = bench['tasks'], bench['peers']
-    task = tasks.TASKS[TASK]
+    task = tasks.TASKS['classif_sgd']
     model, opt = tasks.setup(task, 0)
     for g in opt.param_groups: g['lr'] = 1e-5
     finder = LRFinder(model, opt, task.loss_fn)

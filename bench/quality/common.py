@@ -5,8 +5,9 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-GRID_LOG10 = np.round(np.arange(-7, 1.0001, 0.25), 2)  # 33 log-spaced lrs, 1e-7 .. 10, 4 per decade
-TRAIN_SEEDS = (0, 1)   # every evaluation (grid or suggestion) is the mean over these training seeds
+GRID_LOG10 = np.round(np.arange(-7, 2.0001, 0.5), 2)  # 19 log-spaced lrs, 1e-7 .. 100, 2 per decade ...
+REFINE = (-0.75, -0.25, 0.25, 0.75)                   # ... plus these log10 steps around each coarse oracle: 4 per decade there
+TRAIN_SEEDS = (0, 1, 2)   # every evaluation (grid or suggestion) is the mean over these training seeds
 GOOD_TOL = 0.05        # 'good' = within 5 % of the oracle (see `good_threshold`)
 SCHEDULES = ('constant', 'onecycle')
 
@@ -22,10 +23,12 @@ def _eval_job(job):
     vs = [train(task, lr, schedule, seed=s) for s in TRAIN_SEEDS]
     return job, (None if any(v is None for v in vs) else float(np.mean(vs))), vs, time.perf_counter() - t
 
-def evaluate(jobs, workers=2, progress=True):
-    "Train every (task, schedule, lr) job in a pool of `workers` single-threaded processes (0: here); {job: (mean, per_seed)}."
+def evaluate(jobs, workers=2, progress=True, checkpoint=None):
+    """Train every (task, schedule, lr) job in a pool of `workers` single-threaded processes (0: here); {job: (mean, per_seed)}.
+    `checkpoint(results so far)` is called every 50 jobs."""
     out, t0 = {}, time.perf_counter()
-    jobs = sorted(set(jobs), key=lambda j: (j[0] != 'shapes_sgd', j))  # slow task first: better packing
+    slow = ('attn_adamw', 'gru_adam', 'lstm_sgdm', 'shapes_bn_sgdm', 'heavy_adam_bs4')
+    jobs = sorted(set(jobs), key=lambda j: (j[0] not in slow, j))  # slow tasks first: better packing
     if not jobs: return out
     def results():
         if workers == 0: yield from map(_eval_job, jobs); return   # in this process (tests)
@@ -33,6 +36,7 @@ def evaluate(jobs, workers=2, progress=True):
             yield from pool.imap_unordered(_eval_job, jobs)
     for i, (job, mean, vs, dt) in enumerate(results(), 1):
         out[job] = (mean, vs)
+        if checkpoint and i % 50 == 0: checkpoint(out)
         if progress and (i % 25 == 0 or i == len(jobs)):
             print(f"  {i}/{len(jobs)} trainings, {time.perf_counter() - t0:.0f}s", file=sys.stderr, flush=True)
     return out
@@ -50,6 +54,18 @@ def trivial_loss(task):
     if yt.dtype.is_floating_point: return float(((yv - yt.mean()) ** 2).mean())
     p = torch.bincount(yt, minlength=int(yt.max()) + 1).double() / len(yt)
     return float(-torch.log(p[yv]).mean())
+
+def untrained_loss(task):
+    "L0 of the normalized regret: the better of the untrained model (mean over TRAIN_SEEDS) and the best constant prediction."
+    from tasks import init_val_loss
+    vs = [init_val_loss(task, s) for s in TRAIN_SEEDS]
+    return min(trivial_loss(task), *[v for v in vs if v is not None])
+
+def norm_regret(loss, oracle, l0):
+    """(L - L*) / (L0 - L*), L capped at L0 (a diverged run or one worse than untrained counts as L0): 0 is the
+    oracle, 1 no better than not training. L0 is the better of the untrained model and the best constant prediction,
+    since a raw-feature model's untrained loss is so high that every lr would look nearly perfect against it."""
+    return (min(l0, l0 if loss is None or not math.isfinite(loss) else loss) - oracle) / (l0 - oracle)
 
 def capped(loss, cap):
     "A loss for averaging: diverged (None) or worse-than-trivial runs count as the trivial loss."

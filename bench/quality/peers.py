@@ -1,5 +1,6 @@
 """The peers' default suggestion pipelines (smoothing + divergence stop + rule), written here from their published
-source (REFERENCE.md §2) and applied to the raw per-batch losses of OUR range test, so that only the reading of
+source (fastai `callback/schedule.py` and `callback/core.py`, torch-lr-finder `lr_finder.py`, Lightning
+`tuner/lr_finder.py`) and applied to the raw per-batch losses of OUR range test, so that only the reading of
 the curve differs between methods. Each returns one lr (or None); the peers have no separate 1cycle bound, and
 their docs use the same number as `max_lr` for one-cycle training (fastai `fit_one_cycle(lr_max=...)`).
 """

@@ -1,159 +1,198 @@
-"""Scores lr-suggestion rules against the oracle grid (grid.json), by TRAINING at every suggested lr.
+"""Scores lr suggestions against the oracle grid (grid.json) by TRAINING at every reported suggestion, and chooses
+the default rule by leave-one-task-out cross-validation.
 
-For every task and 5 range-test seeds: `lrwidgets.range_test` with its defaults (1e-7 -> 10, 100 steps), then
-  - every rule in `analysis.RULES` at every window in WINDOWS: `.lr` scored against the constant-lr oracle,
-    `.upper` against the OneCycleLR oracle;
-  - `analysis.suggest([rec, ...])` (combined over 3 recordings, 5 different triples) for every rule;
-  - the peers' default pipelines (peers.py) on the same recordings, and a fixed lr of 1e-2.
-Every suggested lr is trained exactly (same budget and TRAIN_SEEDS as the grid; cached in evals.json).
+For every task, 5 range tests (recs.py: `lrwidgets.range_test` at its defaults, cached in recordings.json):
+  - candidates: every rule in `analysis.RULES` at several windows and settings (CANDIDATES), single runs and
+    the median of 3 runs;
+  - the peers' default pipelines (peers.py) on the same recordings, a fixed lr of 1e-2 and the library's default.
+`.lr` is scored at a constant lr, `.upper` as OneCycleLR's max_lr (the peers' single number as both).
 
-    python bench/quality/score.py     # writes evals.json, results.json, RESULTS.md, regret.png (needs grid.json)
+Selection is honest: for each held-out task, the candidate with the lowest mean normalized regret on the OTHER
+tasks is chosen (those regrets estimated from the grid by interpolation in log lr, so that trying many
+candidates costs no training), and then scored on the held-out task by actually training at its suggestions.
+The CV numbers are the mean of those held-out scores; every method in the tables is trained (evals.json).
 
-From scratch (no evals.json) it trains ~430 new (task, schedule, lr) points x 2 seeds: ~530 CPU-seconds.
+    python bench/quality/score.py     # writes evals.json, results.json, RESULTS.md (needs grid.json)
 """
-import argparse, datetime, hashlib, math, sys, time
+import argparse, datetime, hashlib, importlib, math, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np
-from common import TRAIN_SEEDS, SCHEDULES, evaluate, rel_regret, load_json, save_json, tasks_md5, cpu_seconds
+from common import TRAIN_SEEDS, SCHEDULES, evaluate, rel_regret, norm_regret, load_json, save_json, tasks_md5, cpu_seconds
 
-RT_SEEDS = (11, 12, 13, 14, 15)   # range-test seeds (model init, batch order, sweep RNG); training seeds are 0, 1
-NUM_ITER = 100
-WINDOWS = (1, 5, 10, 20, 40, 60, 100)  # smoothing windows tried for every rule (plus analysis.DEFAULT_WINDOW)
 FIXED_LR = 1e-2
 TARGETS = (('lr', 'constant'), ('upper', 'onecycle'))
+COMBINE_K = 3
 
-def range_tests(task_names, seeds=RT_SEEDS, num_iter=NUM_ITER):
-    "{task: [Recording per seed]} made with lrwidgets.range_test at its defaults."
-    import torch
-    from lrwidgets import range_test
-    from tasks import TASKS, setup, batches
-    torch.set_num_threads(1)
-    out = {}
-    for t in task_names:
-        task, out[t] = TASKS[t], []
-        for s in seeds:
-            model, opt = setup(task, s)
-            out[t].append(range_test(model, opt, batches(task, num_iter, 20_000 + s), task.loss_fn,
-                                     num_iter=num_iter, progress=False, seed=s, label=f'{t} seed {s}'))
-    return out
+def candidates():
+    "{name: dict(rule=, window=, **rule_kw)}: the settings the default is chosen from (every rule at 4 windows)."
+    from lrwidgets import analysis as A
+    return {f'{rule} (w={w})': dict(rule=rule, window=w) for rule in A.RULES for w in (10, 20, 40, 80)}
 
-def _key(task, schedule, lr): return f'{task}|{schedule}|{lr!r}'
-
-def _sug(s):
+def _lu(s):
     "(lr, upper) of a Suggestion, None where missing."
     f = lambda v: None if v is None or not math.isfinite(v) else float(v)
     return f(s.lr), f(s.upper)
 
-def suggestions(recs, windows=WINDOWS, combine_k=3):
-    """{method: {task: [(lr, upper) per trial]}} and the method table (name -> family, rule, window).
-    Trials are the 5 seeds, or for combined methods the 5 cyclic triples of seeds."""
-    from lrwidgets import analysis
-    from peers import PEERS
-    dw = analysis.DEFAULT_WINDOW
-    windows = sorted(set(windows) | {dw})
-    sug, methods = {}, {}
-    def add(name, family, task, trials, **info):
-        methods.setdefault(name, dict(family=family, **info)); sug.setdefault(name, {})[task] = trials
-    for t, rs in recs.items():
-        n = len(rs)
-        for rule in analysis.RULES:
-            for w in windows:
-                add(f'{rule} (w={w})', 'rule', t, [_sug(analysis.suggest(r, rule=rule, window=w)) for r in rs], rule=rule, window=w)
-            triples = [[rs[(i + j) % n] for j in range(combine_k)] for i in range(n)]
-            for w in windows:
-                name = f'{rule} x{combine_k} seeds' + ('' if w == dw else f' (w={w})')
-                add(name, 'combined', t, [_sug(analysis.suggest(tr, rule=rule, window=w)) for tr in triples], rule=rule, window=w)
-        for name, fn in PEERS.items():
-            add(name, 'peer', t, [(lambda v: (v, v))(fn(r.lrs, r.losses)) for r in rs])
-        add(f'fixed {FIXED_LR:g}', 'fixed', t, [(FIXED_LR, FIXED_LR)] * n)
-    return sug, methods
+def trials(recs, k=1):
+    "The 5 single runs, or for k > 1 the 5 cyclic k-tuples of them."
+    n = len(recs)
+    return list(recs) if k == 1 else [[recs[(i + j) % n] for j in range(k)] for i in range(n)]
 
-def train_all(sug, grid, cache, workers=2):
-    "Trains every (task, schedule, suggested lr) not yet in `cache` (key -> [mean, per_seed]); returns the updated cache."
+def suggest_all(recs, configs, k=1):
+    "{name: {task: [(lr, upper) per trial]}}."
+    from lrwidgets import suggest
+    out = {}
+    for name, cfg in configs.items():
+        cfg = dict(cfg); rule, window = cfg.pop('rule'), cfg.pop('window')
+        out[name] = {t: [_lu(suggest(tr, rule, window=window, **cfg)) for tr in trials(rs, k)] for t, rs in recs.items()}
+    return out
+
+def peer_suggestions(recs):
+    from peers import PEERS
+    from lrwidgets import suggest
+    out = {name: {t: [(lambda v: (v, v))(fn(r.lrs, r.losses)) for r in rs] for t, rs in recs.items()} for name, fn in PEERS.items()}
+    out[f'fixed {FIXED_LR:g}'] = {t: [(FIXED_LR, FIXED_LR)] * len(rs) for t, rs in recs.items()}
+    out['lrwidgets default'] = {t: [_lu(suggest(r)) for r in rs] for t, rs in recs.items()}
+    out['lrwidgets default, median of 3'] = {t: [_lu(suggest(tr)) for tr in trials(rs, COMBINE_K)] for t, rs in recs.items()}
+    return out
+
+# --- losses: estimated from the grid (selection) or trained (reported) ------------------------------------
+def estimator(grid):
+    "est(task, schedule, lr): mean validation loss interpolated in log10(lr) between grid points (diverged = L0)."
+    tables = {}
+    for t, d in grid['tasks'].items():
+        for s in SCHEDULES:
+            l0 = d['untrained_loss']
+            tables[t, s] = (np.log10(d[s]['lrs']), np.array([l0 if v is None else min(v, l0) for v in d[s]['val_loss']]))
+    return lambda t, s, lr: None if lr is None else float(np.interp(math.log10(lr), *tables[t, s]))
+
+def _key(task, schedule, lr): return f'{task}|{schedule}|{lr!r}'
+
+def train_all(sugs, grid, cache, workers=2):
+    "Trains every (task, schedule, suggested lr) of `sugs` not yet in `cache` (key -> [mean, per_seed])."
     cache = dict(cache)
     for t, d in grid['tasks'].items():   # grid points are evaluations too (same budget and seeds)
         for s in SCHEDULES:
             for lr, v, ps in zip(d[s]['lrs'], d[s]['val_loss'], d[s]['per_seed']): cache.setdefault(_key(t, s, lr), [v, ps])
-    jobs = {(t, sch, lr) for m in sug.values() for t, trials in m.items() for tr in trials
-            for (v, sch) in zip(tr, SCHEDULES) for lr in [v] if lr is not None}
+    jobs = {(t, sch, lr) for m in sugs.values() for t, trs in m.items() for tr in trs
+            for (lr, sch) in zip(tr, SCHEDULES) if lr is not None}
     todo = [j for j in jobs if _key(*j) not in cache]
-    train_all.counts = dict(distinct=len(jobs), trained=len(todo))
     print(f'{len(jobs)} distinct (task, schedule, lr) to score, {len(todo)} to train', file=sys.stderr)
-    for j, (mean, ps) in evaluate(todo, workers).items(): cache[_key(*j)] = [mean, ps]
-    return dict(sorted(cache.items()))
+    def save(done):   # a long run killed halfway keeps what it trained
+        if workers: save_json('evals.json', dict(tasks_md5=tasks_md5(), train_seeds=list(TRAIN_SEEDS),
+                                                 evals=dict(sorted({**cache, **{_key(*j): [m, ps] for j, (m, ps) in done.items()}}.items()))))
+    for j, (mean, ps) in evaluate(todo, workers, checkpoint=save).items(): cache[_key(*j)] = [mean, ps]
+    return cache
 
-def metrics(sug, cache, grid):
-    "{method: {task: {target: {...}}}}: log10 distance, good share, relative regret, seed spread, failures."
-    out = {}
-    for m, per_task in sug.items():
-        out[m] = {}
-        for t, trials in per_task.items():
-            d, cap = grid['tasks'][t], grid['tasks'][t]['trivial_loss']
-            out[m][t] = {}
-            for i, (target, sch) in enumerate(TARGETS):
-                o, thr = d[sch]['oracle'], d[sch]['good_threshold']
-                lrs = [tr[i] for tr in trials]
-                losses = [None if lr is None else cache[_key(t, sch, lr)][0] for lr in lrs]
-                logs = np.array([math.log10(lr) for lr in lrs if lr is not None])
-                out[m][t][target] = dict(
-                    lrs=lrs, val_loss=losses,
-                    dist=float(np.median(np.abs(logs - o['log10_lr']))) if len(logs) else None,
-                    good=float(np.mean([v is not None and v <= thr for v in losses])),
-                    regret=float(np.mean([rel_regret(v, o['val_loss'], cap) for v in losses])),
-                    spread=float(np.std(logs)) if len(logs) > 1 else None,
-                    failed=sum(lr is None for lr in lrs))
+def cell(trs, t, grid, loss):
+    "Scores of one method on one task: per target, the lrs, losses, regrets, share good, seed spread, failures."
+    d = grid['tasks'][t]; out = {}
+    for i, (target, sch) in enumerate(TARGETS):
+        o, thr, l0, cap = d[sch]['oracle'], d[sch]['good_threshold'], d['untrained_loss'], d['trivial_loss']
+        lrs = [tr[i] for tr in trs]
+        losses = [None if lr is None else loss(t, sch, lr) for lr in lrs]
+        logs = [math.log10(lr) for lr in lrs if lr is not None]
+        out[target] = dict(lrs=lrs, val_loss=losses,
+                           norm=float(np.mean([norm_regret(v, o['val_loss'], l0) for v in losses])),
+                           rel=float(np.mean([rel_regret(v, o['val_loss'], cap) for v in losses])),
+                           good=float(np.mean([v is not None and v <= thr for v in losses])),
+                           dist=float(np.median(np.abs(np.array(logs) - o['log10_lr']))) if logs else None,
+                           spread=float(np.std(logs)) if len(logs) > 1 else None, failed=sum(lr is None for lr in lrs))
     return out
+
+def score(sugs, grid, loss):
+    return {m: {t: cell(trs, t, grid, loss) for t, trs in per.items()} for m, per in sugs.items()}
+
+def mean_over(res_m, tasks, target, key):
+    vs = [res_m[t][target][key] for t in tasks if res_m[t][target][key] is not None]
+    return float(np.mean(vs)) if vs else None
 
 def summary(res, tasks):
-    "{method: {target: mean over tasks of regret/good/spread, median of dist}}."
     out = {}
-    for m, per_task in res.items():
-        out[m] = {}
-        for target, _ in TARGETS:
-            cells = [per_task[t][target] for t in tasks]
-            nz = lambda k: [c[k] for c in cells if c[k] is not None]
-            out[m][target] = dict(regret=float(np.mean(nz('regret'))), good=float(np.mean(nz('good'))),
-                                  spread=float(np.mean(nz('spread'))) if nz('spread') else None,
-                                  dist=float(np.median(nz('dist'))) if nz('dist') else None,
-                                  worst=float(np.max(nz('regret'))), failed=int(sum(nz('failed'))))
-        out[m]['both'] = dict(regret=(out[m]['lr']['regret'] + out[m]['upper']['regret']) / 2)
+    for m, r in res.items():
+        out[m] = {tg: {k: mean_over(r, tasks, tg, k) for k in ('norm', 'rel', 'good', 'spread')} | dict(
+                  worst=max(r[t][tg]['norm'] for t in tasks), failed=sum(r[t][tg]['failed'] for t in tasks),
+                  dist=float(np.median([r[t][tg]['dist'] for t in tasks if r[t][tg]['dist'] is not None] or [np.nan])))
+                  for tg, _ in TARGETS}
     return out
 
-def run(grid, cache, task_names=None, workers=2, windows=WINDOWS, seeds=RT_SEEDS, num_iter=NUM_ITER):
-    "Range tests, suggestions, trainings and scores; returns (results, updated evaluation cache)."
-    task_names = task_names or list(grid['tasks'])
-    t0 = time.perf_counter()
-    recs = range_tests(task_names, seeds, num_iter)
-    t_rt = time.perf_counter() - t0
-    sug, methods = suggestions(recs, windows)
-    cache = train_all(sug, grid, cache, workers)
-    res = metrics(sug, cache, grid)
-    import lrwidgets.analysis as A
-    meta = dict(command='python bench/quality/score.py', range_test_seeds=list(seeds), num_iter=num_iter,
-                train_seeds=list(TRAIN_SEEDS), windows=sorted(set(windows) | {A.DEFAULT_WINDOW}),
-                default_rule=A.DEFAULT_RULE, default_window=A.DEFAULT_WINDOW, workers=workers,
-                range_test_seconds=round(t_rt, 1), seconds=round(time.perf_counter() - t0, 1),
-                cpu_seconds=round(cpu_seconds(), 1), **getattr(train_all, 'counts', {}),
+def both(r, tasks):
+    "The selection criterion: mean normalized regret over `tasks` of .lr (constant) and .upper (1cycle), averaged."
+    return (mean_over(r, tasks, 'lr', 'norm') + mean_over(r, tasks, 'upper', 'norm')) / 2
+
+def loto(est_res, tasks):
+    "{held-out task: the candidate chosen on the other tasks}."
+    return {h: min(est_res, key=lambda m: both(est_res[m], [t for t in tasks if t != h])) for h in tasks}
+
+def paired_ci(res, a, b, tasks, target, key='norm'):
+    "Mean over tasks of (a - b) and its 95 % t interval (pairs: tasks)."
+    from scipy import stats
+    d = np.array([res[a][t][target][key] - res[b][t][target][key] for t in tasks])
+    h = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
+    return dict(mean=float(d.mean()), lo=float(d.mean() - h), hi=float(d.mean() + h), wins=int((d < 0).sum()), losses=int((d > 0).sum()))
+
+TRAINED_PEERS = ('fastai (valley)', 'fixed 0.01')   # also trained; the other peers are scored from the grid unless --train-peers
+CV, CV3 = 'CV: chosen by LOTO', 'CV: chosen by LOTO, median of 3'
+
+def run(grid, cache, recs, workers=2, configs=None, train_peers=False):
+    "Suggestions, CV selection, trainings and scores; returns (results, updated evaluation cache)."
+    from lrwidgets import analysis as A
+    tasks, t0 = list(recs), time.perf_counter()
+    cands = configs or candidates()
+    est = estimator(grid)
+    single, triple = suggest_all(recs, cands), suggest_all(recs, cands, COMBINE_K)
+    pool = {**single, **{f'{m}, median of 3': v for m, v in triple.items()}}
+    est_res = score(pool, grid, est)
+    singles = {m: est_res[m] for m in single}
+    triples = {m: est_res[m] for m in pool if m.endswith('median of 3')}
+    chosen, chosen3 = loto(singles, tasks), loto(triples, tasks)      # each task's setting, chosen without it
+    insample, insample3 = (min(c, key=lambda m: both(c[m], tasks)) for c in (singles, triples))
+    peers = peer_suggestions(recs)
+    est_res.update(score(peers, grid, est))
+    want = {}                                                  # what is trained
+    for ch in (chosen, chosen3):
+        for t in tasks: want.setdefault(ch[t], {})[t] = pool[ch[t]][t]
+    for m in (insample, insample3): want[m] = pool[m]
+    for m in peers:
+        if train_peers or m in TRAINED_PEERS or m.startswith('lrwidgets'): want[m] = peers[m]
+    cache = train_all(want, grid, cache, workers)
+    trained = lambda t, s, lr: cache[_key(t, s, lr)][0]
+    res = score(want, grid, trained)
+    for r, src in ((res, res), (est_res, est_res)):
+        r[CV], r[CV3] = ({t: src[ch[t]][t] for t in tasks} for ch in (chosen, chosen3))
+    full = [m for m in res if set(res[m]) == set(tasks)]
+    ours = (CV, CV3, 'lrwidgets default', 'lrwidgets default, median of 3')
+    ci = lambda r, against: {m: {p: {tg: paired_ci(r, m, p, tasks, tg) for tg, _ in TARGETS} for p in against} for m in ours}
+    meta = dict(command='python bench/quality/score.py', train_seeds=list(TRAIN_SEEDS), combine_k=COMBINE_K,
+                default_rule=A.DEFAULT_RULE, default_window=A.DEFAULT_WINDOW, workers=workers, candidates=len(cands),
+                seconds=round(time.perf_counter() - t0, 1), cpu_seconds=round(cpu_seconds(), 1),
                 created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-                stop_reasons={t: [r.meta.get('stop_reason') for r in rs] for t, rs in recs.items()},
-                rows={t: [len(r) for r in rs] for t, rs in recs.items()},
-                md5={m: hashlib.md5(Path(sys.modules[m].__file__).read_bytes()).hexdigest()
+                trained_methods=full, rows={t: [len(r) for r in rs] for t, rs in recs.items()},
+                last_lr={t: [float(r.lrs[-1]) for r in rs] for t, rs in recs.items()},
+                md5={m: hashlib.md5(Path(importlib.import_module(m).__file__).read_bytes()).hexdigest()[:8]
                      for m in ('lrwidgets.analysis', 'lrwidgets.engine')})
-    return dict(meta=meta, methods=methods, results=res, summary=summary(res, task_names), tasks=task_names), cache
+    est_top = sorted(singles, key=lambda m: both(singles[m], tasks))[:15]
+    return dict(meta=meta, tasks=tasks, chosen=chosen, chosen3=chosen3, insample=insample, insample3=insample3,
+                results={m: res[m] for m in full}, summary=summary({m: res[m] for m in full}, tasks),
+                summary_est=summary({m: est_res[m] for m in (*ours, *peers)}, tasks),
+                cis=ci(res, [p for p in TRAINED_PEERS if p in res]), cis_est=ci(est_res, [p for p in peers if not p.startswith('lrwidgets')]),
+                candidates=cands, estimated={m: both(est_res[m], tasks) for m in pool}, estimated_top=est_top), cache
 
 if __name__ == '__main__':
+    import recs as R
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--workers', type=int, default=2)
+    ap.add_argument('--train-peers', action='store_true', help='train every peer too (not only fastai and the fixed lr)')
     a = ap.parse_args()
     grid = load_json('grid.json')
     if grid is None or grid['meta'].get('tasks_md5') != tasks_md5():
         sys.exit("grid.json is missing or was made with another tasks.py: run python bench/quality/grid.py first")
     ev = load_json('evals.json') or {}
     cache = ev.get('evals', {}) if ev.get('tasks_md5') == tasks_md5() else {}   # stale trainings are redone
-    out, cache = run(grid, cache, workers=a.workers)
-    save_json('evals.json', dict(tasks_md5=tasks_md5(), train_seeds=list(TRAIN_SEEDS), evals=cache))
-    save_json('results.json', out, indent=None)   # large: one line
+    out, cache = run(grid, cache, R.load(), workers=a.workers, train_peers=a.train_peers)
+    save_json('evals.json', dict(tasks_md5=tasks_md5(), train_seeds=list(TRAIN_SEEDS), evals=dict(sorted(cache.items()))))
+    save_json('results.json', out, indent=None)
     from report import write_report
     write_report(out, grid)
-    print(f"scoring: {out['meta']['seconds']} s (range tests {out['meta']['range_test_seconds']} s)")
+    print(f"scoring: {out['meta']['seconds']} s")

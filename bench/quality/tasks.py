@@ -1,9 +1,12 @@
-"""Small seeded CPU tasks for the suggestion-quality benchmark (no downloads).
+"""Small seeded CPU tasks for the suggestion-quality benchmark (no downloads: scikit-learn's bundled data or generated).
 
-Each task has a fixed dataset (data seed 0), a model factory and an optimizer factory. `train` trains one
-model from a given seed for the task's fixed budget at a constant lr or under OneCycleLR(max_lr=lr) and
-returns the final validation loss. The tasks are chosen so that their best learning rates lie decades
-apart: a fixed lr cannot be right for all of them.
+Each task has a fixed dataset (data seed 0), a model factory and an optimizer factory. `train` trains one model from
+a given seed for the task's fixed budget at a constant lr or under OneCycleLR(max_lr=lr) and returns the final
+validation loss. The tasks are chosen to break rules, not to flatter them: their best learning rates lie about eight
+decades apart (a linear model on raw features wants ~1e-6, softmax regression with plain SGD wants more than 1),
+and they cover the curve shapes that fool readers of a range test: curves still falling at the sweep's end
+(convex models), early dips (recurrent models), spikes (batches of 4 with heavy-tailed noise), a pre-trained
+model that a high lr destroys, label noise, BatchNorm, attention. Every task trains in well under a second.
 """
 import math
 from dataclasses import dataclass
@@ -32,6 +35,13 @@ def _split(x, y, n_val, seed=0):
     v, t = idx[:n_val], idx[n_val:]
     return x[t], y[t], x[v], y[v]
 
+def _std(xt, xv):
+    m, s = xt.mean(0), xt.std(0) + 1e-8
+    return (xt - m) / s, (xv - m) / s
+
+def _t(*arrays):
+    return tuple(torch.tensor(a, dtype=torch.long if a.dtype.kind in 'iu' else torch.float32) for a in arrays)
+
 @lru_cache(None)
 def diabetes_raw():
     "sklearn's diabetes data with RAW (unscaled) features, standardised target: the 'forgot to normalise' case."
@@ -39,57 +49,175 @@ def diabetes_raw():
     x, y = load_diabetes(return_X_y=True, scaled=False)
     xt, yt, xv, yv = _split(x.astype(np.float32), y.astype(np.float32), 100)
     m, s = yt.mean(), yt.std()
-    f = lambda a: torch.tensor(a, dtype=torch.float32)
-    return f(xt), f((yt - m) / s)[:, None], f(xv), f((yv - m) / s)[:, None]
+    return _t(xt, ((yt - m) / s)[:, None], xv, ((yv - m) / s)[:, None])
 
 @lru_cache(None)
-def classif():
-    "make_classification, 20 standardised features, 10% flipped labels (validation loss stays well above 0)."
+def cancer_raw():
+    "sklearn's breast cancer data, RAW features (some in the thousands): logistic regression's best lr is tiny."
+    from sklearn.datasets import load_breast_cancer
+    x, y = load_breast_cancer(return_X_y=True)
+    return _t(*_split(x.astype(np.float32), y, 169))
+
+@lru_cache(None)
+def regression():
+    "make_regression (little noise), 20 features standardised then scaled by 0.05, standardised target: with no bias, plain SGD wants a high lr."
+    from sklearn.datasets import make_regression
+    x, y = make_regression(n_samples=1200, n_features=20, n_informative=10, noise=5., random_state=0)
+    xt, yt, xv, yv = _split(x.astype(np.float32), y.astype(np.float32), 400)
+    xt, xv = _std(xt, xv); m, s = yt.mean(), yt.std()
+    return _t(0.05 * xt, ((yt - m) / s)[:, None], 0.05 * xv, ((yv - m) / s)[:, None])
+
+@lru_cache(None)
+def classif(flip=0.1, n_features=20):
+    "make_classification, standardised features, `flip` of the labels flipped (validation loss stays well above 0)."
     from sklearn.datasets import make_classification
-    x, y = make_classification(n_samples=2000, n_features=20, n_informative=10, n_classes=4,
-                               n_clusters_per_class=2, flip_y=0.1, class_sep=1.0, random_state=0)
+    x, y = make_classification(n_samples=2000, n_features=n_features, n_informative=10, n_classes=4,
+                               n_clusters_per_class=2, flip_y=flip, class_sep=1.0, random_state=0)
     xt, yt, xv, yv = _split(x.astype(np.float32), y, 500)
-    m, s = xt.mean(0), xt.std(0)
-    return (torch.tensor((xt - m) / s), torch.tensor(yt, dtype=torch.long),
-            torch.tensor((xv - m) / s), torch.tensor(yv, dtype=torch.long))
+    xt, xv = _std(xt, xv)
+    return _t(xt, yt, xv, yv)
 
 @lru_cache(None)
-def shapes(n=1500, size=16):
-    "Generated 16x16 grey images of circles, squares, triangles and crosses at random size/position, plus noise."
+def digits_noisy():
+    "sklearn's 8x8 digits, pixels / 16, 25 % of the training labels replaced by random ones."
+    from sklearn.datasets import load_digits
+    x, y = load_digits(return_X_y=True)
+    xt, yt, xv, yv = _split((x / 16).astype(np.float32), y, 500)
+    rng = np.random.default_rng(0); flip = rng.random(len(yt)) < .25
+    yt = np.where(flip, rng.integers(0, 10, len(yt)), yt)
+    return _t(xt, yt, xv, yv)
+
+@lru_cache(None)
+def heavy_tailed():
+    "Nonlinear regression with Student-t (2 dof) noise on the training targets: batches of 4 give spikes."
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1000, 8)).astype(np.float32)
+    f = np.sin(x[:, 0]) + x[:, 1] * x[:, 2] + 0.5 * x[:, 3]
+    y = (f + 0.3 * rng.standard_t(2, size=len(f))).astype(np.float32)
+    xt, yt, xv, yv = _split(x, y, 300)
+    fv = np.sin(xv[:, 0]) + xv[:, 1] * xv[:, 2] + 0.5 * xv[:, 3]
+    return _t(xt, yt[:, None], xv, (fv + 0.3 * rng.normal(size=len(fv))).astype(np.float32)[:, None])
+
+@lru_cache(None)
+def shapes(n=1200, size=12):
+    "Generated 12x12 grey images of circles, squares, triangles and crosses at random size/position, plus noise."
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[:size, :size].astype(np.float32)
     ims, labels = np.zeros((n, 1, size, size), np.float32), rng.integers(0, 4, n)
     for i, c in enumerate(labels):
-        r = rng.uniform(3, 6); cy, cx = rng.uniform(r, size - r, 2)
+        r = rng.uniform(2.5, 4.5); cy, cx = rng.uniform(r, size - r, 2)
         dy, dx = yy - cy, xx - cx
         if c == 0: m = dy**2 + dx**2 <= r**2
         elif c == 1: m = (abs(dy) <= r * .8) & (abs(dx) <= r * .8)
         elif c == 2: m = (dy <= r * .8) & (abs(dx) <= (dy + r) * .5)
-        else: m = (abs(dy) <= r) & (abs(dx) <= r) & ((abs(dy) <= r * .25) | (abs(dx) <= r * .25))
-        ims[i, 0] = m * rng.uniform(.5, 1.) + rng.normal(0, .35, (size, size))
-    xt, yt, xv, yv = _split(ims, labels, 500)
-    return torch.tensor(xt), torch.tensor(yt, dtype=torch.long), torch.tensor(xv), torch.tensor(yv, dtype=torch.long)
+        else: m = (abs(dy) <= r) & (abs(dx) <= r) & ((abs(dy) <= r * .3) | (abs(dx) <= r * .3))
+        ims[i, 0] = m * rng.uniform(.5, 1.) + rng.normal(0, .4, (size, size))
+    return _t(*_split(ims, labels, 400))
+
+@lru_cache(None)
+def majority(n=1500, length=10, vocab=4):
+    "Generated token sequences; the label is the most frequent token (ties: the smallest), 5 % of labels flipped."
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, vocab, (n, length))
+    y = np.array([np.bincount(r, minlength=vocab).argmax() for r in x])
+    flip = rng.random(n) < .05; y = np.where(flip, rng.integers(0, vocab, n), y)
+    return _t(*_split(x, y, 500))
+
+@lru_cache(None)
+def running_sum(n=1500, length=10):
+    "Generated real sequences; the target is the sum of the first half minus the second half, scaled, plus noise."
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, length, 1)).astype(np.float32)
+    y = (x[:, :length // 2, 0].sum(1) - x[:, length // 2:, 0].sum(1)) / math.sqrt(length) + 0.3 * rng.normal(size=n)
+    return _t(*_split(x, y.astype(np.float32)[:, None], 500))
+
+@lru_cache(None)
+def shifted(which):
+    "Two related 4-class problems: 'pre' (labels of a random linear map) and 'fine' (the map perturbed, inputs shifted)."
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(16, 4)); w2 = w + 0.6 * rng.normal(size=(16, 4))
+    n = 3000 if which == 'pre' else 600
+    x = rng.normal(size=(n, 16)).astype(np.float32) + (0. if which == 'pre' else 0.5)
+    logits = x @ (w if which == 'pre' else w2) + rng.gumbel(size=(n, 4))   # noisy labels: the oracle stays above 0
+    return _t(*_split(x, logits.argmax(1), 1000 if which == 'pre' else 200))
 
 # --- models --------------------------------------------------------------------------------------------
-def mlp(n_in, n_out, width=64): return nn.Sequential(nn.Linear(n_in, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, n_out))
+def mlp(n_in, n_out, width=32): return nn.Sequential(nn.Linear(n_in, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, n_out))
 
-def cnn(): return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                                nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                                nn.Flatten(), nn.Linear(16 * 4 * 4, 4))
+def cnn_bn(): return nn.Sequential(nn.Conv2d(1, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2),
+                                   nn.Conv2d(6, 12, 3, padding=1), nn.BatchNorm2d(12), nn.ReLU(), nn.MaxPool2d(2),
+                                   nn.Flatten(), nn.Linear(12 * 3 * 3, 4))
 
+class Recurrent(nn.Module):
+    "A GRU or LSTM over a sequence (tokens embedded, or real values), its last state through a linear head."
+    def __init__(self, cell, n_out, vocab=None, n_in=1, hidden=16):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, 8) if vocab else None
+        self.rnn = cell(8 if vocab else n_in, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, n_out)
+    def forward(self, x):
+        h, _ = self.rnn(self.emb(x) if self.emb is not None else x)
+        return self.head(h[:, -1])
+
+class TinyTransformer(nn.Module):
+    "One self-attention encoder layer (d=16, 2 heads) over embedded tokens plus learnt positions, mean-pooled."
+    def __init__(self, vocab=4, length=10, d=16, n_out=4):
+        super().__init__()
+        self.emb, self.pos = nn.Embedding(vocab, d), nn.Parameter(torch.randn(length, d) * .1)
+        self.enc = nn.TransformerEncoderLayer(d, 2, 32, dropout=0., batch_first=True)
+        self.head = nn.Linear(d, n_out)
+    def forward(self, x): return self.head(self.enc(self.emb(x) + self.pos).mean(1))
+
+@lru_cache(None)
+def _pretrained_state():
+    "An MLP trained on the 'pre' task (Adam 3e-3, 400 steps, seed 0): the starting point of the fine-tuning task."
+    g = torch.random.get_rng_state()
+    torch.manual_seed(0)
+    model, (xt, yt, _, _) = mlp(16, 4, 64), shifted('pre')
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(400):
+        i = torch.randint(0, len(xt), (64,), generator=gen)
+        loss = F.cross_entropy(model(xt[i]), yt[i]); opt.zero_grad(); loss.backward(); opt.step()
+    torch.random.set_rng_state(g)
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+def pretrained():
+    "The pre-trained MLP (the same weights for every seed: only the batch order varies)."
+    m = mlp(16, 4, 64); m.load_state_dict(_pretrained_state()); return m
+
+_sgd = lambda p, lr: torch.optim.SGD(p, lr=lr)
 _sgdm = lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9)
 _adam = lambda p, lr: torch.optim.Adam(p, lr=lr)
-_sgd = lambda p, lr: torch.optim.SGD(p, lr=lr)
+_adamw = lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.05)
 
 TASKS = {t.name: t for t in [
-    Task('diabetes_sgd', 'MLP 10-64-64-1, SGD(momentum=0.9), MSE on load_diabetes with raw (unscaled) features',
-         diabetes_raw, lambda: mlp(10, 1), _sgdm, F.mse_loss, bs=32, steps=300),
-    Task('diabetes_adam', 'MLP 10-64-64-1, Adam, MSE on load_diabetes with raw (unscaled) features',
-         diabetes_raw, lambda: mlp(10, 1), _adam, F.mse_loss, bs=32, steps=300),
-    Task('shapes_sgd', 'CNN (2 conv), SGD(momentum=0.9), cross-entropy on generated 16x16 shape images, 4 classes',
-         shapes, cnn, _sgdm, F.cross_entropy, bs=64, steps=300),
-    Task('classif_sgd', 'MLP 20-64-64-4, plain SGD, cross-entropy on make_classification (10% flipped labels)',
-         classif, lambda: mlp(20, 4), _sgd, F.cross_entropy, bs=64, steps=300),
+    Task('cancer_logreg_sgd', 'logistic regression, plain SGD, cross-entropy on load_breast_cancer with raw features',
+         cancer_raw, lambda: nn.Linear(30, 2), _sgd, F.cross_entropy, bs=32, steps=200),
+    Task('diabetes_sgdm', 'MLP 10-32-32-1, SGD(momentum=0.9), MSE on load_diabetes with raw (unscaled) features',
+         diabetes_raw, lambda: mlp(10, 1), _sgdm, F.mse_loss, bs=32, steps=200),
+    Task('diabetes_adam', 'MLP 10-32-32-1, Adam, MSE on load_diabetes with raw (unscaled) features',
+         diabetes_raw, lambda: mlp(10, 1), _adam, F.mse_loss, bs=32, steps=200),
+    Task('finetune_adam', 'pre-trained MLP 16-64-64-4 fine-tuned with Adam on a shifted, perturbed 4-class task',
+         lambda: shifted('fine'), pretrained, _adam, F.cross_entropy, bs=32, steps=100),
+    Task('linreg_sgd', 'linear regression without bias, plain SGD, MSE on make_regression (features 0.05 x standardised)',
+         regression, lambda: nn.Linear(20, 1, bias=False), _sgd, F.mse_loss, bs=16, steps=200),
+    Task('softmax_sgd', 'softmax regression, plain SGD, cross-entropy on make_classification (10% flipped labels)',
+         classif, lambda: nn.Linear(20, 4), _sgd, F.cross_entropy, bs=32, steps=200),
+    Task('classif_sgd', 'MLP 20-32-32-4, plain SGD, cross-entropy on make_classification (10% flipped labels)',
+         classif, lambda: mlp(20, 4), _sgd, F.cross_entropy, bs=64, steps=200),
+    Task('digits_adamw', 'MLP 64-32-32-10, AdamW(weight_decay=0.05), cross-entropy on load_digits, 25% random labels',
+         digits_noisy, lambda: mlp(64, 10), _adamw, F.cross_entropy, bs=32, steps=200),
+    Task('heavy_adam_bs4', 'MLP 8-32-32-1, Adam, MSE, batches of 4 with Student-t noise (early spikes)',
+         heavy_tailed, lambda: mlp(8, 1), _adam, F.mse_loss, bs=4, steps=300),
+    Task('shapes_bn_sgdm', 'CNN (2 conv + BatchNorm), SGD(momentum=0.9), cross-entropy on generated 12x12 shapes',
+         shapes, cnn_bn, _sgdm, F.cross_entropy, bs=32, steps=150),
+    Task('gru_adam', 'GRU (16 units) on embedded tokens, Adam, cross-entropy: the most frequent of 10 tokens',
+         majority, lambda: Recurrent(nn.GRU, 4, vocab=4), _adam, F.cross_entropy, bs=32, steps=150),
+    Task('lstm_sgdm', 'LSTM (16 units), SGD(momentum=0.9), MSE: signed sum of a length-10 real sequence',
+         running_sum, lambda: Recurrent(nn.LSTM, 1), _sgdm, F.mse_loss, bs=32, steps=150),
+    Task('attn_adamw', 'one self-attention layer (d=16, 2 heads), AdamW, cross-entropy: the most frequent token',
+         majority, TinyTransformer, _adamw, F.cross_entropy, bs=32, steps=150),
 ]}
 
 # --- training ------------------------------------------------------------------------------------------
@@ -133,7 +261,7 @@ def train(task, lr, schedule='constant', seed=0):
     return val_loss(task, model)
 
 def init_val_loss(task, seed=0):
-    "Validation loss of the untrained model: the cap for diverged runs when averaging regrets."
+    "Validation loss of the untrained model: the 'learnt nothing' end of the normalized regret."
     if isinstance(task, str): task = TASKS[task]
     model, _ = setup(task, seed)
     return val_loss(task, model)
