@@ -786,8 +786,8 @@ class _HF(_ScalesLR):
                 f"  # transformers; optimizer with lr={_fmt(self.lr)}")
 
     @classmethod
-    def from_suggestion(cls, sug, peak:str='lr', **kwargs) -> '_HF':
-        "This schedule peaking at a Suggestion's `lr` (its constant-rate pick), or at its `upper` bound with `peak='upper'`."
+    def from_suggestion(cls, sug, peak:str='upper', **kwargs) -> '_HF':
+        "This schedule peaking at a Suggestion's `upper` bound (as 1cycle does), or at its constant-rate `lr` with `peak='lr'`."
         _choice('peak', peak, ('lr', 'upper'))
         return cls(_from_suggestion_bounds(sug, (peak,), cls.__name__)[peak], **kwargs)
 

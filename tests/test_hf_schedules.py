@@ -106,7 +106,7 @@ def test_from_suggestion_and_previews():
         if name == 'warmup_stable_decay': kw['num_decay_steps'] = 10
         if name == 'cosine_with_min_lr': kw['min_lr_rate'] = 0.1
         s = cls.from_suggestion(sug, **kw)
-        assert s.lr == 3e-4 and cls.from_suggestion(sug, peak='upper', **kw).lr == 2e-3
+        assert s.lr == 2e-3 and cls.from_suggestion(sug, peak='lr', **kw).lr == 3e-4      # upper by default, as OneCycle
         lrs = s.lrs()
         assert lrs.shape == (s.total_steps,) and np.all(np.isfinite(lrs)) and lrs.max() <= s.lr and lrs[0] == (0. if name != 'warmup_stable_decay' else 0.)
         assert s.chainable and all(p in s.kwargs for p in s.lr_params) and type(s)(**s.kwargs) == s
