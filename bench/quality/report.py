@@ -63,6 +63,19 @@ def per_task_table(out, methods, target):
         rows.append(f"| {t} | " + " | ".join(cells) + " |")
     return '\n'.join(rows)
 
+def warnings_table(out, grid):
+    "Do the default's warnings flag its bad suggestions? Mean normalized regret of the runs with each warning, and without any."
+    res, rows = out['results']['lrwidgets default'], []
+    runs = [(kinds, res[t]['lr']['val_loss'][i], t) for t, ks in out['default_warnings'].items() for i, kinds in enumerate(ks)]
+    from common import norm_regret
+    g = grid['tasks']
+    nr = lambda v, t: norm_regret(v, g[t]['constant']['oracle']['val_loss'], g[t]['untrained_loss'])
+    groups = {k: [nr(v, t) for ks, v, t in runs if k in ks] for k in sorted({k for ks, _, _ in runs for k in ks})}
+    groups['(no warning)'] = [nr(v, t) for ks, v, t in runs if not ks]
+    rows = ["| warning | runs | mean norm. regret of `.lr` | share with regret > 0.2 |", "|---|---|---|---|"]
+    rows += [f"| {k} | {len(v)} | {np.mean(v):.2f} | {np.mean(np.array(v) > 0.2):.0%} |" for k, v in groups.items() if v]
+    return '\n'.join(rows)
+
 def choice_table(out):
     rows = ["| held-out task | chosen on the other tasks (single run) | chosen (median of 3) |", "|---|---|---|"]
     rows += [f"| {t} | {out['chosen'][t]} | {out['chosen3'][t]} |" for t in out['tasks']]
@@ -123,6 +136,12 @@ Every peer, both sides estimated from the grid (the same interpolation the selec
 `.upper` as 1cycle max_lr:
 
 {per_task_table(out, [CV, CV3, 'lrwidgets default', 'fastai (valley)', 'fixed 0.01'], 'upper')}
+
+## Do the warnings flag the bad suggestions?
+The default's suggestion on each of the {sum(len(v) for v in out['default_warnings'].values())} range tests, grouped by the warnings `suggest` gave
+(a run may have several):
+
+{warnings_table(out, grid)}
 
 ## What leave-one-task-out chose
 {choice_table(out)}

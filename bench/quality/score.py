@@ -177,7 +177,13 @@ def run(grid, cache, recs, workers=2, configs=None, train_peers=False):
                 results={m: res[m] for m in full}, summary=summary({m: res[m] for m in full}, tasks),
                 summary_est=summary({m: est_res[m] for m in (*ours, *peers)}, tasks),
                 cis=ci(res, [p for p in TRAINED_PEERS if p in res]), cis_est=ci(est_res, [p for p in peers if not p.startswith('lrwidgets')]),
-                candidates=cands, estimated={m: both(est_res[m], tasks) for m in pool}, estimated_top=est_top), cache
+                candidates=cands, estimated={m: both(est_res[m], tasks) for m in pool}, estimated_top=est_top,
+                default_warnings=default_warnings(recs)), cache
+
+def default_warnings(recs):
+    "{task: [the kinds of warning (text before ':') of the default suggestion, per run]}."
+    from lrwidgets import suggest
+    return {t: [[w.split(':')[0] for w in suggest(r).warnings] for r in rs] for t, rs in recs.items()}
 
 if __name__ == '__main__':
     import recs as R
