@@ -8,7 +8,7 @@ Docs: https://lrwidgets.github.io/lrwidgets/plots.html.md"""
 # %% auto #0
 __all__ = ['FRAME_TH', 'MAX_EPOCH_MARKS', 'Buckets', 'downsample', 'centred', 'run_color', 'frame_end', 'frame',
            'range_test_data', 'set_frame', 'range_test_figure', 'set_x_log', 'update_sources', 'load_bokehjs',
-           'schedule_data', 'schedule_figure']
+           'schedule_data', 'schedule_figure', 'live_data', 'live_figure']
 
 # %% ../nbs/04a_plots.ipynb #a4772b98
 import re, weakref
@@ -440,3 +440,34 @@ def schedule_figure(data:dict,          # from `schedule_data`
         p.add_tools(HoverTool(tooltips=[('step', '@step'), ('epoch', '@epoch'), (name, f'@{name}{{%.4g}}')],
                               formatters={f'@{name}': 'printf'}, mode='vline', renderers=[lines[name]]))
     return column(lr, mom, sizing_mode=None if width else 'stretch_width'), srcs
+
+# %% ../nbs/04a_plots.ipynb #d4e1f7a0
+def live_data(lrs,                   # the lrs of a running sweep's rows so far
+              losses,                # their raw losses
+              window:int=10,         # points in the trailing smoothed line (a live sweep has no future to centre on)
+              max_points:int=2000):  # at most this many points drawn
+    "Column data of `live_figure` for the rows of a sweep in progress: raw points, their trailing smoothed loss and the frame."
+    lrs, losses = np.asarray(lrs, 'float64'), np.asarray(losses, 'float64')
+    sm = smooth(losses, window) if len(losses) else losses
+    i = downsample(np.log(lrs), losses, max_points) if len(lrs) else np.arange(0)
+    i = i[np.isfinite(losses[i]) & np.isfinite(sm[i])]
+    e = frame_end(sm, len(sm))
+    kept, raw = _sample(sm[:e]), _sample(losses[:e])
+    lo, hi = (min(np.quantile(raw, .01), kept.min()), max(np.quantile(raw, .99), kept.max())) if len(kept) and len(raw) else (0., 1.)
+    return dict(live=dict(lr=lrs[i], loss=losses[i], smoothed=sm[i]), frame=dict(loss=np.array(_span(lo, hi, .06))))
+
+# %% ../nbs/04a_plots.ipynb #d4e1f7a1
+def live_figure(data:dict,          # from `live_data`
+                width:int=None):    # plot width in pixels; None: the width of the output
+    "A loss-vs-lr panel (log lr) for a sweep in progress, framed like the explorer's; redraw with `update_sources` and `set_frame`."
+    srcs = {k: ColumnDataSource(v, name=k) for k, v in data.items()}
+    size = dict(width=width) if width else dict(sizing_mode='stretch_width', min_width=320)
+    p = figure(title='range test in progress: loss vs learning rate', x_axis_type='log', y_range=_framed(srcs['frame'], 'loss'),
+               height=300, tools=_TOOLS, **size)
+    raw = p.scatter('lr', 'loss', source=srcs['live'], color=run_color(0), alpha=0.3, size=3, legend_label='raw loss (each batch)')
+    sm = p.line('lr', 'smoothed', source=srcs['live'], color=run_color(0), line_width=2, legend_label='smoothed (trailing)')
+    _hover(p, [raw, sm], 'loss (raw)', 'loss')
+    p.xaxis.axis_label, p.yaxis.axis_label = 'learning rate', 'loss'
+    p.legend.location, p.legend.label_text_font_size = 'bottom_left', '8pt'
+    p.tags = [srcs['frame']]
+    return column(p, sizing_mode=None if width else 'stretch_width'), srcs

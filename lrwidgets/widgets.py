@@ -9,7 +9,7 @@ __all__ = ['RULE_TEXT', 'PREVIEW_KINDS', 'BatchedBokehModel', 'FreshPlots', 'Ran
            'LRDashboard']
 
 # %% ../nbs/04b_widgets.ipynb #97e166fc
-import html, inspect, json, math, warnings
+import html, inspect, json, math, threading, warnings
 from contextlib import contextmanager
 from dataclasses import replace
 import numpy as np
@@ -104,7 +104,7 @@ def _wide() -> W.Layout: return W.Layout(width='420px', max_width='100%')
 class BatchedBokehModel(BokehModel):
     "A `jupyter_bokeh.BokehModel` whose document changes inside `with m.batch():` go to the browser as one patch."
     def __init__(self, model, **kwargs):
-        self._pending = None
+        self._pending, self.lock = None, threading.RLock()   # the lock: a sweep's thread may redraw while the kernel displays
         super().__init__(model, **kwargs)
 
     def _document_patched(self, event):
@@ -114,15 +114,16 @@ class BatchedBokehModel(BokehModel):
     @contextmanager
     def batch(self):
         "Send the document changes made in this block as one PATCH-DOC message when it ends."
-        self._pending = []
-        try: yield self
-        finally:
-            events, self._pending = self._pending, None
-            if events: self._send_patch(events)
+        with self.lock:
+            self._pending = []
+            try: yield self
+            finally:
+                events, self._pending = self._pending, None
+                if events: self._send_patch(events)
 
     def refresh(self):
         "Put the document as it is now into the bundle a new view renders: patches sent before any view existed reached none."
-        self.render_bundle = self._model_to_traits(self._model)
+        with self.lock: self.render_bundle = self._model_to_traits(self._model)
 
     def _send_patch(self, events):
         "One PATCH-DOC message of `events`, framed as jupyter_bokeh frames its single-event ones."
@@ -135,12 +136,16 @@ class BatchedBokehModel(BokehModel):
 # %% ../nbs/04b_widgets.ipynb #8b1e30c2
 class FreshPlots:
     "Mixin of a widget box: when displayed, its plots (`BatchedBokehModel`s, at any depth) render the current document."
-    def _repr_mimebundle_(self, **kwargs):
+    def refresh_plots(self):
+        "Make every plot inside render its current document when a view of it is created."
         todo = [self]
         while todo:
             w = todo.pop()
             if isinstance(w, BatchedBokehModel): w.refresh()
             todo.extend(getattr(w, 'children', ()))
+
+    def _repr_mimebundle_(self, **kwargs):
+        self.refresh_plots()
         return super()._repr_mimebundle_(**kwargs)
 
 # %% ../nbs/04b_widgets.ipynb #6b4f1d3a
