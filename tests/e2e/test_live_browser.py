@@ -1,0 +1,63 @@
+"""The live range test served by Voila (127.0.0.1) in real Chromium: the plot grows in the page while the sweep runs,
+the Stop button pressed in the page ends it (the kernel handles the click because the sweep runs in a thread), and
+the page then shows the dashboard over the recording. Screenshots go to tests/e2e/artifacts/."""
+import sys, time
+import nbformat
+import pytest
+from browser_helpers import ARTIFACTS, Server, free_port, wait_port
+
+NOTEBOOK = """\
+import time, torch
+from lrwidgets import load_bokehjs
+from lrwidgets.live import LiveRangeTest
+load_bokehjs()
+torch.manual_seed(0)
+x = torch.randn(256, 4); y = x @ torch.randn(4, 1)
+batches = [(x[i:i+16], y[i:i+16]) for i in range(0, 256, 16)] * 40
+model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+slow = (b for b in batches if not time.sleep(0.05))           # about 30 s for the whole sweep: time to press Stop
+live = LiveRangeTest(model, opt, slow, torch.nn.functional.mse_loss, num_iter=600, diverge_th=None, check_every=5,
+                     steps_per_epoch=16, epochs=5)
+live"""
+
+JS_LIVE_POINTS = """() => { for (const v of Object.values(Bokeh.index)) {
+    const s = v.model.document.get_model_by_name('live');
+    if (s) return (s.data instanceof Map ? s.data.get('lr') : s.data.lr).length; } return -1; }"""
+
+
+@pytest.mark.timeout(400)
+def test_live_range_test_grows_stops_and_opens_the_dashboard(tmp_path, browser):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(NOTEBOOK)])
+    nb.metadata['kernelspec'] = dict(name='python3', display_name='Python 3', language='python')
+    nbformat.write(nb, tmp_path/'live.ipynb')
+    port, errors = free_port(), []
+    with Server([sys.executable, '-m', 'voila', 'live.ipynb', '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1'],
+                cwd=tmp_path) as server:
+        try:
+            page = browser.new_page(viewport={'width': 1280, 'height': 1800})
+            page.on('pageerror', lambda e: errors.append(str(e)))
+            wait_port(port, server.proc, timeout=120)
+            page.goto(f'http://127.0.0.1:{port}/', timeout=180_000)
+            stop = page.get_by_role('button', name='Stop')
+            stop.wait_for(timeout=180_000)
+            page.wait_for_function("window.Bokeh && Object.keys(Bokeh.index).length > 0", timeout=60_000)
+            seen = []
+            end = time.time() + 120
+            while len(seen) < 3 and time.time() < end:                      # the plot grows in the page
+                n = page.evaluate(JS_LIVE_POINTS)
+                if n > 0 and (not seen or n != seen[-1]): seen.append(n)
+                time.sleep(0.2)
+            assert len(seen) >= 3 and seen == sorted(seen), seen
+            page.screenshot(path=str(ARTIFACTS/'live-running.png'), full_page=True)
+            stop.click()
+            page.get_by_text('steps recorded (stopped)').wait_for(timeout=60_000)
+            page.locator('.widget-dropdown', has_text='schedule').wait_for(timeout=60_000)
+            text = page.evaluate("[...document.querySelectorAll('.widget-html-content')].map(e => e.textContent).join('\\n')")
+            n = int(text.split(' steps recorded (stopped)')[0].split()[-1])
+            assert seen[-1] <= n < 600 and 'OneCycleLR(optimizer' in text
+            page.screenshot(path=str(ARTIFACTS/'live-stopped.png'), full_page=True)
+            page.close()
+        except Exception as e:
+            raise AssertionError(f"{e}\n--- voila log ---\n{server.output()}") from e
+    assert [e for e in errors if 'shared module' not in e] == [], errors
