@@ -157,12 +157,12 @@ def test_dashboard_and_multi_run_explorer_in_voila(tmp_path, browser):
             assert 'the schedule below follows this suggestion' in t and 'to_torch(optimizer)' in t
             assert page.evaluate(JS_WRAPPED_NUMBERS) == []
 
+            assert page.evaluate(JS_CLIPPED) == []
+            page.screenshot(path=str(ARTIFACTS/'dashboard-1280.png'), full_page=True)
+
             # hiding a run in the legend hides it in every panel
             page.evaluate(JS_HIDE_RUN)
             wait_until(lambda: all(v is False for p in page.evaluate(JS_PANELS, 'smooth_3')[:2] for v in p['visible']), 'the run hidden')
-
-            assert page.evaluate(JS_CLIPPED) == []
-            page.screenshot(path=str(ARTIFACTS/'dashboard-1280.png'), full_page=True)
             for width in (700, 650):
                 page.set_viewport_size({'width': width, 'height': 4200})
                 time.sleep(1.5)
