@@ -9,7 +9,7 @@ __all__ = ['MODES', 'DIVERGE_BETA', 'CHECK_EVERY', 'PROGRESS_EVERY_S', 'sweep_lr
            'range_test']
 
 # %% ../nbs/01_engine.ipynb #d712d313
-import contextlib, copy, inspect, math, numbers, platform, random, signal, threading, time, warnings
+import contextlib, copy, functools, inspect, math, numbers, platform, random, signal, threading, time, warnings
 from dataclasses import dataclass
 from collections.abc import Iterable, Mapping
 import numpy as np, torch
@@ -179,6 +179,7 @@ def _host_floats(values:list) -> list[float]:
 # %% ../nbs/01_engine.ipynb #6c9d085e
 def _to(batch, device):
     "`batch` with every tensor (in tuples, named tuples, lists and dicts, nested) moved to `device`."
+    if type(batch) is tuple and all(type(v) is torch.Tensor and v.device == device for v in batch): return batch   # the usual (x, y)
     if isinstance(batch, torch.Tensor): return batch if batch.device == device else batch.to(device, non_blocking=True)
     if isinstance(batch, tuple) and hasattr(batch, '_fields'): return type(batch)(*[_to(v, device) for v in batch])
     if isinstance(batch, (tuple, list)): return type(batch)([_to(v, device) for v in batch])
@@ -322,7 +323,7 @@ class _Settings:
     val_every: int
     check_every: int
 
-    @property
+    @functools.cached_property
     def lrs(self) -> np.ndarray:
         "Group 0's lr at every step the sweep may take: `num_iter` to `end_lr`, then the extension."
         return np.r_[sweep_lrs(self.start_lr, self.end_lr, self.num_iter, self.mode),
@@ -399,6 +400,7 @@ def _batch_size(batch):
     items = batch.values() if isinstance(batch, Mapping) else batch if isinstance(batch, (tuple, list)) else ()
     return next((n for n in map(_batch_size, items) if n is not None), None)
 
+@functools.cache
 def _cpu_name() -> str:
     "The CPU's model name: Linux tells it in /proc/cpuinfo (`platform.processor()` is empty there), others in `platform`."
     try:
@@ -559,8 +561,8 @@ class _Rows:
         self.stop_asked = False     # on_check asked to stop (several ranks: at the next check)
 
     def add(self, loss, out, target):
-        "One batch's loss (and metrics), still on the device."
-        self.pending.append(loss.detach())
+        "One batch's loss (and metrics), still on the device (on the CPU, already a float: nothing to wait for)."
+        self.pending.append(loss.item() if loss.is_cpu else loss.detach())
         if self.metrics:
             with torch.no_grad():
                 for k, fn in self.metrics.items(): self.pending_metrics[k].append(_metric_value(fn(out, target), k))
