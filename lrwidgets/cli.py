@@ -227,6 +227,7 @@ def _out_paths(out) -> tuple:
     if out.suffix in ('.parquet', '.html'): out = out.with_suffix('')
     return Path(f"{out}.parquet"), Path(f"{out}.html")
 
+# %% ../nbs/05_cli.ipynb #75d59939
 def _check_out(path:Path, what:str):
     "A `ConfigError` now if `path` could not be written later (its folder may not exist yet: it is made then)."
     folder = next(p for p in [path.parent, *path.parent.parents] if p.exists() or p == Path(p.anchor))
@@ -236,6 +237,7 @@ def _check_out(path:Path, what:str):
         elif not os.access(folder, os.W_OK | os.X_OK): raise PermissionError(f"{path}: cannot make its folder in {folder}")
     except OSError as e: raise ConfigError(f"{what}: {e}") from None
 
+# %% ../nbs/05_cli.ipynb #4a360451
 @contextlib.contextmanager
 def _interrupt_deferred():
     "Hold Ctrl-C back (in the main thread) until the block is done, then raise it."
@@ -250,6 +252,7 @@ def _interrupt_deferred():
 class Interrupted(KeyboardInterrupt):
     "Ctrl-C stopped the command (exit code 130); the message says what was kept."
 
+# %% ../nbs/05_cli.ipynb #eaabee0c
 @call_parse
 def lrwidgets_run(config:str=None,    # experiment ini file (default: ./settings.ini if present, else the built-in defaults)
                   device:str=None,    # torch device, e.g. cpu or cuda (overrides the config)
