@@ -191,6 +191,15 @@ def scenarios(rank, world):
         hook = lambda lrs, losses, total: rank == 1 and len(lrs) == 14
         return run(model, opt, mine, loss_fn=ce, on_check=hook, **SWEEP)
 
+    def repeats():   # repeats=2: every rank runs both sweeps, alike, and comes back restored
+        model = DDP(mlp())
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        before, t0 = fingerprint(model, opt), time.perf_counter()
+        recs = range_test(model, opt, mine, loss_fn=ce, repeats=2, **SWEEP)
+        return dict(dfs=[r.df.to_dict('list') for r in recs], seeds=[r.meta['seed'] for r in recs],
+                    meta=dict(stop_reason=', '.join(r.meta['stop_reason'] for r in recs)), seconds=time.perf_counter() - t0,
+                    restored=same(before, fingerprint(model, opt)))
+
     def subgroup():   # an explicit process_group
         model = mlp()
         opt = torch.optim.SGD(model.parameters(), lr=0.1)

@@ -8,7 +8,7 @@ import numpy as np, pytest
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / 'range_test_worker.py'
 QUICK = ['ddp_equal', 'ddp_accum', 'hooks_equal', 'poison_nan', 'poison_huge', 'error_fast', 'interrupt', 'bad_arg',
-         'mismatch', 'subgroup', 'extended', 'extend_mismatch', 'live_stop']
+         'mismatch', 'subgroup', 'extended', 'extend_mismatch', 'live_stop', 'repeats']
 GROUP_TIMEOUT_S = 6   # the training group's timeout in the DDP failure launch
 
 spec = importlib.util.spec_from_file_location('range_test_worker', WORKER)
@@ -160,3 +160,10 @@ def test_a_stop_asked_by_on_check_on_one_rank_stops_every_rank_at_the_next_check
     same_df(l0['df'], l1['df'])
     assert l0['meta'] == l1['meta'] and l0['meta']['stop_reason'] == 'stopped'
     assert len(l0['df']['loss']) == 21 == l0['meta']['steps_trained']       # checks every 7 steps: asked at 14, stopped at 21
+
+
+def test_repeats_run_alike_on_every_rank(quick):
+    r0, r1 = quick['repeats'][0], quick['repeats'][1]
+    assert r0['seeds'] == r1['seeds'] == [0, 1] and len(r0['dfs']) == 2
+    for a, b in zip(r0['dfs'], r1['dfs']): same_df(a, b)
+    assert len(r0['dfs'][1]['loss']) == W.N_ITER
