@@ -147,6 +147,7 @@ def check_writable(path) -> Path:
     if not os.access(target.parent, os.W_OK | os.X_OK): raise PermissionError(f"{path}: its folder is not writable")
     return target
 
+# %% ../nbs/00_recording.ipynb #0c29b819
 def atomic_write(path,   # the file to write (a symlink is followed)
                  write): # called with the temporary file's path; writes the contents there
     "Call `write(tmp)`, then move the temporary file onto `path` (keeping its mode, else the umask's); returns `path`."
