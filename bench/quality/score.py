@@ -164,8 +164,8 @@ def run(grid, cache, recs, workers=2, configs=None, train_peers=False):
     full = [m for m in res if set(res[m]) == set(tasks)]
     ours = (CV, CV3, 'lrwidgets default', 'lrwidgets default, median of 3')
     ci = lambda r, against: {m: {p: {tg: paired_ci(r, m, p, tasks, tg) for tg, _ in TARGETS} for p in against} for m in ours}
-    meta = dict(command='python bench/quality/score.py', train_seeds=list(TRAIN_SEEDS), combine_k=COMBINE_K,
-                default_rule=A.DEFAULT_RULE, default_window=A.DEFAULT_WINDOW, workers=workers, candidates=len(cands),
+    meta = dict(command='python bench/quality/score.py' + (' --train-peers' if train_peers else ''), train_seeds=list(TRAIN_SEEDS), combine_k=COMBINE_K,
+                default_rule=A.DEFAULT_RULE, default_window=A.DEFAULT_WINDOW, workers=workers, candidates=len(cands), train_peers=train_peers,
                 seconds=round(time.perf_counter() - t0, 1), cpu_seconds=round(cpu_seconds(), 1),
                 created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
                 trained_methods=full, rows={t: [len(r) for r in rs] for t, rs in recs.items()},
@@ -176,9 +176,10 @@ def run(grid, cache, recs, workers=2, configs=None, train_peers=False):
     return dict(meta=meta, tasks=tasks, chosen=chosen, chosen3=chosen3, insample=insample, insample3=insample3,
                 results={m: res[m] for m in full}, summary=summary({m: res[m] for m in full}, tasks),
                 summary_est=summary({m: est_res[m] for m in (*ours, *peers)}, tasks),
-                cis=ci(res, [p for p in TRAINED_PEERS if p in res]), cis_est=ci(est_res, [p for p in peers if not p.startswith('lrwidgets')]),
+                cis=ci(res, [p for p in peers if p in full and not p.startswith('lrwidgets')]), cis_est=ci(est_res, [p for p in peers if not p.startswith('lrwidgets')]),
                 candidates=cands, estimated={m: both(est_res[m], tasks) for m in pool}, estimated_top=est_top,
-                default_warnings=default_warnings(recs)), cache
+                default_warnings=default_warnings(recs),
+                repeats={tg: paired_ci(res, 'lrwidgets default, median of 3', 'lrwidgets default', tasks, tg) for tg, _ in TARGETS}), cache
 
 def default_warnings(recs):
     "{task: [the kinds of warning (text before ':') of the default suggestion, per run]}."
