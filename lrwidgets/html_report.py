@@ -88,6 +88,7 @@ def _whole(name, v) -> int:
     if v < 1: raise ValueError(f"{name}: expected a whole number >= 1, got {v!r}")
     return int(v)
 
+# %% ../nbs/04c_html_report.ipynb #2c3f352a
 def preview_steps(rec:Recording,
                   total_steps:int=None,      # steps of the previewed schedule (default: meta['total_steps'] or 1000)
                   steps_per_epoch:int=None   # to mark epochs (default: meta['steps_per_epoch'])
