@@ -20,6 +20,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     cfg = read_config(ROOT/'settings.ini', device=args.device, label='digits-mlp (shipped)')
     rec = run_experiment(cfg, progress=True)
+    if rec.meta.get('stop_reason') == 'interrupted':     # Ctrl-C: a partial run must not replace the shipped one
+        print(f"interrupted after {len(rec)} iterations; {DEST.relative_to(ROOT)} is untouched", file=sys.stderr)
+        return 130
     rec.meta['recorded_by'] = 'tools/record_shipped_run.py'
     rec.meta['note'] = ("shipped example: lrwidgets' default experiment (settings.ini) recorded with "
                         f"lrwidgets.range_test on device {rec.meta.get('device')!r} ({rec.meta.get('device_name')})")
