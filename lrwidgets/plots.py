@@ -11,7 +11,7 @@ __all__ = ['FRAME_TH', 'MAX_EPOCH_MARKS', 'Buckets', 'downsample', 'centred', 'r
            'schedule_data', 'schedule_figure', 'live_data', 'live_figure']
 
 # %% ../nbs/04a_plots.ipynb #a4772b98
-import re, weakref
+import math, re, weakref
 import numpy as np
 from bokeh.layouts import column
 from bokeh.models import (ColumnDataSource, CustomJS, DataRange1d, Grid, HoverTool, Legend, LegendItem, LinearAxis, LinearScale,
@@ -155,9 +155,10 @@ def _sample(y, n:int=20_000) -> np.ndarray:
     return y[np.isfinite(y)]
 
 def _span(lo, hi, pad:float) -> list:
-    "[lo, hi] widened by `pad` of its width (or of its size, when it has no width)."
+    "[lo, hi] widened by `pad` of its width (or of its size), then out to round steps, so small moves leave it where it is."
     w = (hi - lo) or abs(hi) or 1.
-    return [float(lo - pad * w), float(hi + pad * w)]
+    q = 10. ** (math.floor(math.log10(w)) - 1)                    # a tenth of the width's decade: 0.1 for a width of 2.3
+    return [float(math.floor((lo - pad * w) / q) * q), float(math.ceil((hi + pad * w) / q) * q)]
 
 def frame_end(smoothed,      # a run's smoothed losses
               cut:int) -> int:  # where its analysis cut it

@@ -80,11 +80,12 @@ JS_TIMER = """name => {
   const docs = Object.values(Bokeh.index).map(v => v.model.document);
   const doc = docs.find(d => d.get_model_by_name(name) && !d.get_model_by_name('smooth_3'));
   const src = doc.get_model_by_name(name);
-  window._t = {down: null, times: []};
+  window._t = {down: null, times: [], arrived: []};
   document.addEventListener('keydown', () => { window._t.down = performance.now(); }, true);
   src.properties.data.change.connect(() => {
-    const t0 = window._t.down;
-    requestAnimationFrame(() => setTimeout(() => { if (t0 !== null) window._t.times.push(performance.now() - t0); }, 0)); }); }"""
+    const t0 = window._t.down, t1 = performance.now();
+    requestAnimationFrame(() => setTimeout(() => { if (t0 !== null) {
+      window._t.arrived.push(t1 - t0); window._t.times.push(performance.now() - t0); } }, 0)); }); }"""
 
 
 def wait_until(check, what, timeout=60):
@@ -181,10 +182,12 @@ def test_dashboard_and_multi_run_explorer_in_voila(tmp_path, browser):
                 wait_until(lambda: len(page.evaluate('window._t.times')) > n, f'move {i + 1} painted', 30)
             times = page.evaluate('window._t.times')
             wait_until(lambda: shows(page, rec, DEFAULT_WINDOW + 20)[0], 'the new window in the explorer and the preview')
-            med = statistics.median(times)
-            (ARTIFACTS/'click-to-paint.txt').write_text(f"median {med:.1f} ms, p90 {sorted(times)[17]:.1f} ms over {len(times)} moves: "
-                                                         + ' '.join(f'{t:.0f}' for t in times) + '\n')
-            print(f"click-to-paint: median {med:.1f} ms over {len(times)} slider moves")
+            med, arrived = statistics.median(times), statistics.median(page.evaluate('window._t.arrived'))
+            report = (f"click-to-paint: median {med:.1f} ms (p90 {sorted(times)[17]:.1f} ms) over {len(times)} slider moves; "
+                      f"of which key press -> new data in the page (kernel and messages) {arrived:.1f} ms, "
+                      f"data -> painted {med - arrived:.1f} ms")
+            (ARTIFACTS/'click-to-paint.txt').write_text(report + '\n' + ' '.join(f'{t:.0f}' for t in times) + '\n')
+            print(report)
             assert med < 1000, times           # target < 100 ms on CI; a shared, loaded machine gets a generous bound
 
             page.locator('.widget-dropdown', has_text='schedule').locator('select').select_option('Cyclic')
