@@ -234,3 +234,26 @@ def lightning_lrs(module, steps):
 def test_to_lightning_steps_every_batch(s):
     np.testing.assert_array_equal(lightning_lrs(Tiny(schedule=s), 40), s.lrs())
     assert len(set(lightning_lrs(Tiny(schedule=s, bare=True), 40).tolist())) == 3     # bare: one lr per epoch of 16 batches
+
+@pytest.mark.parametrize('kind, extra', [('linear', {}), ('warmup_stable_decay', {'num_decay_steps': 2, 'decay_type': '1-sqrt'}),
+                                         ('polynomial', {'power': 2.0})])
+def test_trainer_schedule_is_what_train_uses(tmp_path, kind, extra):
+    t = trainer(tmp_path, max_steps=5, learning_rate=3e-4, lr_scheduler_type=kind, warmup_steps=1, lr_scheduler_kwargs=extra)
+    s = trainer_schedule(t)
+    cb = LRs(); t.add_callback(cb); t.train()
+    np.testing.assert_array_equal(cb.lrs, s.lrs())
+    use_lr(t, schedule=OneCycle(1e-3, 5))
+    with pytest.raises(ValueError, match="has a scheduler of its own \\(OneCycleLR\\)"): trainer_schedule(t)
+
+def test_trainer_schedule_needs_a_length(tmp_path):
+    with pytest.raises(ValueError, match="args.max_steps is not set; pass num_training_steps"): trainer_schedule(trainer(tmp_path))
+    assert trainer_schedule(trainer(tmp_path), 40).total_steps == 40
+
+def test_range_test_after_training_unwraps_the_trainers_optimizer(tmp_path):
+    "After train() the Trainer holds accelerate's AcceleratedOptimizer: the sweep uses the torch optimizer inside and leaves it as found."
+    t = trainer(tmp_path, max_steps=2)
+    t.train()
+    opt, before = t.optimizer, state(t.model)
+    lrs = [g['lr'] for g in opt.param_groups]
+    trainer_range_test(t, num_iter=6, progress=False)
+    assert t.optimizer is opt and [g['lr'] for g in opt.param_groups] == lrs and same(before, state(t.model))
