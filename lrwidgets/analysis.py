@@ -6,9 +6,9 @@ Docs: https://lrwidgets.github.io/lrwidgets/analysis.html.md"""
 
 # %% auto #0
 __all__ = ['DEFAULT_WINDOW', 'DEFAULT_DIVERGE_TH', 'DEFAULT_RULE', 'RULES', 'UP', 'DIV', 'FLAT', 'TURN', 'NOISE', 'DISAGREE',
-           'DIAG_WINDOW', 'smooth', 'loss_slope', 'cut', 'Suggestion', 'Curve', 'register_rule', 'rule_skips',
-           'Analysis', 'median_suggestion', 'suggest', 'analyze', 'steepest', 'lightning', 'lightning_2_5_3', 'minimum',
-           'steep', 'valley', 'slide', 'smith', 'robust', 'ratio']
+           'DIAG_WINDOW', 'SOURCE_RULES', 'smooth', 'loss_slope', 'cut', 'Suggestion', 'Curve', 'register_rule',
+           'rule_skips', 'Analysis', 'median_suggestion', 'suggest', 'analyze', 'steepest', 'lightning',
+           'lightning_2_5_3', 'minimum', 'steep', 'valley', 'slide', 'smith', 'robust', 'ratio']
 
 # %% ../nbs/02_analysis.ipynb #1b99535d
 import functools, math, warnings
@@ -314,8 +314,18 @@ class Analysis(NamedTuple):
     cut: int                 # points kept before the divergence
     suggestion: Suggestion   # the rule's pick
 
+SOURCE_RULES = {'fastai': 'valley', 'torch-lr-finder': 'steepest', 'lightning': 'lightning'}   # each importer's own rule
+
+def _defaults(rec:Recording, rule, window) -> tuple:
+    "`rule` and `window` where not given: a curve another tool already smoothed is read with its rule and no second smoothing."
+    smoothed = rec.meta.get('loss_smoothing', 'raw') not in ('raw', None)
+    if rule is None: rule = SOURCE_RULES.get(rec.meta.get('source'), DEFAULT_RULE) if smoothed else DEFAULT_RULE
+    if window is None: window = 1 if smoothed else DEFAULT_WINDOW
+    return rule, window
+
 def _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw, slope=True) -> Analysis:
     rec = _check_rec(rec)
+    rule, window = _defaults(rec, rule, window)
     name, fn = _rule(rule)
     lrs, losses = rec.lrs, rec.losses
     sm = smooth(losses, window, kind)
@@ -359,8 +369,8 @@ def _pool(recs) -> Recording:
     return Recording.from_arrays(lrs[o], losses[o], meta=dict(label='pooled', runs=len(recs)))
 
 def suggest(rec,                                 # a Recording, or a list of them (runs of one setup)
-            rule=DEFAULT_RULE,                    # a name in `RULES`, or a rule function
-            window:int=DEFAULT_WINDOW,            # smoothing window in points
+            rule=None,                            # a name in `RULES`, or a rule function; None: DEFAULT_RULE (see `_defaults`)
+            window:int=None,                      # smoothing window in points; None: DEFAULT_WINDOW (see `_defaults`)
             kind:str='ema',                       # 'ema' or 'sma'
             diverge_th:float=DEFAULT_DIVERGE_TH,  # cut where smoothed loss > diverge_th × best; None: no cut
             skip_start=None,                      # points ignored at the start (int, or fraction < 1); None: the rule's own
@@ -372,19 +382,20 @@ def suggest(rec,                                 # a Recording, or a list of the
         if not rec: raise ValueError("rec: expected a Recording or a non-empty list of Recordings, got an empty list")
         if combine not in ('median', 'pool'): raise ValueError(f"combine: expected 'median' or 'pool', got {combine!r}")
         args = (rule, window, kind, diverge_th, skip_start, skip_end)
+        name = _rule(_defaults(_check_rec(rec[0]), rule, window)[0])[0]
         if combine == 'pool':
             recs = [_check_rec(r) for r in rec]
             lrs = np.concatenate([r.lrs for r in recs])
             if len(lrs) > 1 and lrs.min() == lrs.max():
-                return _none(f"all {len(lrs)} points of the {len(rec)} runs have lr {lrs[0]:g}: pooled, they sweep nothing", _rule(rule)[0])
+                return _none(f"all {len(lrs)} points of the {len(rec)} runs have lr {lrs[0]:g}: pooled, they sweep nothing", name)
             s = suggest(_pool(recs), *args, **rule_kw)
             return replace(s, index=None, reason=f"{s.reason} (points of {len(rec)} runs pooled)")
-        return median_suggestion([suggest(r, *args, **rule_kw) for r in rec], _rule(rule)[0])
+        return median_suggestion([suggest(r, *args, **rule_kw) for r in rec], name)
     return _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw, slope=False).suggestion
 
 def analyze(rec,                                 # a Recording (or a list of them: one Analysis each)
-            rule=DEFAULT_RULE,                    # a name in `RULES`, or a rule function
-            window:int=DEFAULT_WINDOW,            # smoothing window in points
+            rule=None,                            # a name in `RULES`, or a rule function; None: DEFAULT_RULE (see `_defaults`)
+            window:int=None,                      # smoothing window in points; None: DEFAULT_WINDOW (see `_defaults`)
             kind:str='ema',                       # 'ema' or 'sma'
             diverge_th:float=DEFAULT_DIVERGE_TH,  # cut where smoothed loss > diverge_th × best; None: no cut
             skip_start=None,                      # points ignored at the start; None: the rule's own
