@@ -149,6 +149,7 @@ def _marker(rec, a, line) -> dict:
 # %% ../nbs/04a_plots.ipynb #b7e2f0a1
 FRAME_TH = 4.   # the framed part of a curve ends where its smoothed loss first exceeds FRAME_TH × its best so far
 
+# %% ../nbs/04a_plots.ipynb #b7e2f0b1
 def _sample(y, n:int=20_000) -> np.ndarray:
     "At most about `n` evenly spread finite values of `y` (quantiles of a million points need not see them all)."
     y = y[::max(1, len(y) // n)]
@@ -160,6 +161,7 @@ def _span(lo, hi, pad:float) -> list:
     q = 10. ** (math.floor(math.log10(w)) - 1)                    # a tenth of the width's decade: 0.1 for a width of 2.3
     return [float(math.floor((lo - pad * w) / q) * q), float(math.ceil((hi + pad * w) / q) * q)]
 
+# %% ../nbs/04a_plots.ipynb #b7e2f0b2
 def frame_end(smoothed,      # a run's smoothed losses
               cut:int) -> int:  # where its analysis cut it
     "The end of the informative part of a curve: before `cut`, and before the smoothed loss first exceeds `FRAME_TH` × its best."
@@ -168,6 +170,7 @@ def frame_end(smoothed,      # a run's smoothed losses
     over = np.flatnonzero(~np.isfinite(sm) | ((best > 0) & (sm > FRAME_TH * best)))
     return int(over[0]) if len(over) else int(cut)
 
+# %% ../nbs/04a_plots.ipynb #b7e2f0b3
 def frame(recs, analyses) -> dict:
     "The y ranges (`loss`, `slope`) that frame the runs' informative parts: from their start to `frame_end`."
     los, his, slo, shi = [], [], [], []
@@ -185,6 +188,7 @@ def frame(recs, analyses) -> dict:
     slope = _span(min(slo), max(shi), .1) if slo else [-1., 1.]
     return dict(loss=np.array(loss), slope=np.array(slope))
 
+# %% ../nbs/04a_plots.ipynb #b7e2f0b4
 def _clipped(d:dict, i:int, lo:float, hi:float) -> dict:
     "Run `i`'s drawn raw points outside [lo, hi], placed on the edge they cross (`y`) with their true `loss`."
     cols = {c: np.concatenate([d[f'raw_{i}'][c], d[f'raw_after_{i}'][c]]) for c in ('lr', 'iteration', 'loss')}
@@ -272,6 +276,7 @@ def _marks(p, srcs):
     line = p.vspan(x='lr', source=srcs['suggestion'], line_color=_GREEN, line_dash='dashed', line_width=2)
     return skip, band, line
 
+# %% ../nbs/04a_plots.ipynb #9d605a7b
 _FRAME_JS = "const f = cb_obj.data.get ? cb_obj.data.get(col) : cb_obj.data[col]; r.start = r.reset_start = f[0]; r.end = r.reset_end = f[1];"
 
 def _framed(src, column:str) -> Range1d:
@@ -281,6 +286,7 @@ def _framed(src, column:str) -> Range1d:
     src.js_on_change('data', CustomJS(args=dict(r=r, col=column), code=_FRAME_JS))
     return r
 
+# %% ../nbs/04a_plots.ipynb #9d605a7c
 def set_frame(layout,      # a layout from `range_test_figure`
               data:dict):  # from `range_test_data`
     "Put the loss and slope panels' y ranges on `data['frame']` (the page follows the `frame` source by itself)."
@@ -288,6 +294,7 @@ def set_frame(layout,      # a layout from `range_test_figure`
         lo, hi = (float(v) for v in data['frame'][col])
         if (p.y_range.start, p.y_range.end) != (lo, hi): p.y_range.update(start=lo, end=hi, reset_start=lo, reset_end=hi)
 
+# %% ../nbs/04a_plots.ipynb #9d605a7d
 def _key(loss, marks) -> list:
     "Legend items saying what each kind of symbol is; a click on one hides those symbols of every run."
     empty = lambda: ColumnDataSource(dict(lr=np.array([np.nan]), loss=np.array([np.nan])))   # one invisible point: a glyph to show
@@ -308,6 +315,7 @@ def _key(loss, marks) -> list:
             + [LegendItem(label='suggested lr', renderers=[dummy['line'], dummy['marker']])]
             + [LegendItem(label=labels[k], renderers=[dummy[k]]) for k in ('band', 'skipped')])
 
+# %% ../nbs/04a_plots.ipynb #9d605a7e
 def range_test_figure(data:dict,           # from `range_test_data`
                       x_log:bool=True,     # log lr axis (else linear)
                       width:int=None):     # plot width in pixels; None: the width of the output
@@ -419,6 +427,7 @@ def schedule_data(schedule,                  # an `lrwidgets.schedules` schedule
     data['band'] = dict(lower=np.array([band[0]] if ok else [], 'float64'), upper=np.array([band[1]] if ok else [], 'float64'))
     return data
 
+# %% ../nbs/04a_plots.ipynb #c0776e6a
 _SHOW_IF_ANY = "const s = cb_obj.data.get ? cb_obj.data.get('step') : cb_obj.data.step; p.visible = s.length > 0;"
 
 def schedule_figure(data:dict,          # from `schedule_data`
