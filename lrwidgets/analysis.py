@@ -286,10 +286,12 @@ def _diagnose(lrs, losses, sm, kept, s:Suggestion, window:int) -> tuple:
     if window < DIAG_WINDOW: sm = smooth(losses, DIAG_WINDOW)     # a short window's wiggles are not a fall
     y, raw = sm[:kept], losses[:kept]
     x0, x1 = math.log10(lrs[0]), math.log10(lrs[kept-1])
-    if not x1 > x0 or np.isnan(y).all(): return ()
-    span, m = x1 - x0, int(np.nanargmin(y))
-    fall = np.nanmax(y[:m+1]) - y[m]
-    size = max(np.nanmax(np.abs(y[:m+1])), 1e-300)
+    fin = np.isfinite(y)
+    if not x1 > x0 or not fin.any(): return ()
+    if not fin.all(): y = np.where(fin, y, np.inf)              # NaN only where diverge_th=None kept them
+    span, m = x1 - x0, int(np.argmin(y))
+    top, low = y[:m+1].max(where=fin[:m+1], initial=-np.inf), y[:m+1].min()
+    fall, size = top - y[m], max(abs(top), abs(low), 1e-300)
     out = []
     if fall <= FLAT * size:
         out.append(f"flat curve: the smoothed loss falls only {fall/size:.1%} over the sweep; "
@@ -298,7 +300,7 @@ def _diagnose(lrs, losses, sm, kept, s:Suggestion, window:int) -> tuple:
         out.append(f"never turned up: the loss was still falling where the sweep ended (lr {lrs[kept-1]:.3g}), "
                    "so the best lr may be higher; sweep further (a higher end_lr)")
     d = np.abs(np.diff(raw[::max(1, kept // 100_000)]))
-    noise = 1.4826 * float(np.nanmedian(d)) / math.sqrt(2)       # per-batch sd, robust, blind to the trend
+    noise = 1.4826 * float(np.median(d[np.isfinite(d)])) / math.sqrt(2) if np.isfinite(d).any() else 0.   # per-batch sd, robust, blind to the trend
     if fall > 0 and noise > NOISE * fall:
         out.append(f"noisy: batch-to-batch noise (±{noise:.3g}) is large next to the fall of the loss ({fall:.3g}); "
                    "use more steps, a bigger batch, or several runs (repeats=3)")
