@@ -93,6 +93,7 @@ def _snap_all(controls:dict):
     "Put every float slider of `controls` on its steps, so that the browser has nothing to snap and send back."
     for w in controls.values(): w.value = _on_grid(w, w.value) if isinstance(w, W.FloatSlider | W.FloatLogSlider) else w.value
 
+# %% ../nbs/04b_widgets.ipynb #3e8a90c5
 def _wrap(*columns) -> W.Box:
     "Control columns side by side where the output is wide enough, one under the other where it is not."
     return W.Box(list(columns), layout=W.Layout(display='flex', flex_flow='row wrap', column_gap='24px', width='100%'))
@@ -161,6 +162,7 @@ RULE_TEXT = {  # rule: what it picks, in a line (the dropdown shows it; the reas
     'robust': "backed off from the minimum of a robustly smoothed curve",
     'ratio': "Smith's upper bound, lower = upper / 4"}
 
+# %% ../nbs/04b_widgets.ipynb #6b4f1d3b
 def _rule_options() -> list:
     "The rule dropdown's (label, rule) pairs: each rule's plain description, the default marked."
     label = lambda r: f"{r}{' (default)' if r == DEFAULT_RULE else ''}: {RULE_TEXT.get(r, (RULES[r].__doc__ or '').split('.')[0])}"
@@ -291,6 +293,14 @@ def limits(self:RangeTestExplorer) -> dict:
     med = lambda v: float(np.exp(np.median(np.log(v)))) if v else None
     return dict(minimum=med(mins), diverged=med(cuts))
 
+# %% ../nbs/04b_widgets.ipynb #7e0b2c93
+def _rounded(sug:Suggestion) -> Suggestion:
+    "`sug` with its lrs to 3 significant digits: what the code lines and a following previewer use."
+    r = lambda v: None if v is None else _lr3(v)
+    return replace(sug, lr=r(sug.lr), lower=r(sug.lower), upper=r(sug.upper))
+
+_PRE = "<pre style='white-space:pre-wrap;overflow-wrap:normal;word-break:normal;user-select:all;margin:.3em 0'>{}</pre>"
+
 # %% ../nbs/04b_widgets.ipynb #7e0b2c94
 @patch
 def _code_lines(self:RangeTestExplorer, sug) -> str:
@@ -300,13 +310,6 @@ def _code_lines(self:RangeTestExplorer, sug) -> str:
         try: lines.append(make().torch_call())
         except Exception: pass  # e.g. a rule that gives no lower bound: no CLR line
     return '\n'.join(lines)
-
-def _rounded(sug:Suggestion) -> Suggestion:
-    "`sug` with its lrs to 3 significant digits: what the code lines and a following previewer use."
-    r = lambda v: None if v is None else _lr3(v)
-    return replace(sug, lr=r(sug.lr), lower=r(sug.lower), upper=r(sug.upper))
-
-_PRE = "<pre style='white-space:pre-wrap;overflow-wrap:normal;word-break:normal;user-select:all;margin:.3em 0'>{}</pre>"
 
 # %% ../nbs/04b_widgets.ipynb #c41e8d02
 @patch
@@ -557,6 +560,7 @@ def _used(self:SchedulePreviewer) -> set:
     if kind in _CYCLES_MOMENTUM and not c['cycle_momentum'].value: used.discard('momentum')
     return used | {'kind', 'steps_per_epoch', 'epochs'} | ({'follow'} if self.suggestion is not None else set())
 
+# %% ../nbs/04b_widgets.ipynb #b3e7f916
 _TO_TORCH = "<div style='color:#555'>in code: <code>scheduler = previewer.to_torch(optimizer)</code> (or the dashboard's <code>.to_torch</code>) builds this scheduler</div>"
 
 @patch
@@ -603,6 +607,7 @@ def _on_kind(self:SchedulePreviewer, change):
     if self.suggestion is not None and self.controls['follow'].value: self.set_suggestion(self.suggestion)
     else: self._on_change()
 
+# %% ../nbs/04b_widgets.ipynb #5e8c0d28
 @patch
 def _on_follow(self:SchedulePreviewer, change):
     "Ticking 'follow the suggestion' puts the suggestion's lrs back; unticking keeps the lrs as they are."
