@@ -567,6 +567,12 @@ class _Rows:
             with torch.no_grad():
                 for k, fn in self.metrics.items(): self.pending_metrics[k].append(_metric_value(fn(out, target), k))
 
+    def _on_check(self, rows:int):
+        "Call `on_check` with the first `rows` rows (the lrs a read-only view: the sweep's own)."
+        lrs = self.lrs[:rows]
+        lrs.flags.writeable = False
+        return self.on_check(lrs, np.array(self.losses[:rows]), self.total)
+
     def check(self, upto:int, done:int, status=_OK, error=None, when=None) -> tuple:
         "Copy (with several ranks: average) the values of steps `len(losses)..upto-1` to the host; `(row, reason)` to stop at, or `(None, None)`."
         start, accum = len(self.losses), self.accum
@@ -594,8 +600,7 @@ class _Rows:
         self.losses.extend(step_losses)
         j, why = self.rule.first_stop(step_losses)
         rows = upto if j is None else start + j + 1
-        if self.on_check is not None and self.on_check(self.lrs[:rows], np.array(self.losses[:rows]), self.total) is True \
-           and j is None and reason is None and upto < self.total:
+        if self.on_check is not None and self._on_check(rows) is True and j is None and reason is None and upto < self.total:
             if self.ranks is None: reason = 'stopped'
             else: self.stop_asked = True
         if self.progress is not None:

@@ -760,3 +760,12 @@ def test_ctrl_c_or_an_on_check_stop_ends_the_remaining_repeats():
                       on_check=lambda lrs, losses, total: len(lrs) == 5)
     assert [(len(r), r.meta['stop_reason']) for r in recs] == [(5, 'stopped')]
     assert_same(before, fingerprint(net, opt))
+
+
+def test_on_check_cannot_change_the_sweeps_lrs():
+    net, opt = trained_setup()
+    before = fingerprint(net, opt)
+    def meddle(lrs, losses, total): lrs[:] = 1.
+    with pytest.raises(ValueError, match='read-only'):
+        range_test(net, opt, make_data(), F.cross_entropy, num_iter=20, progress=False, on_check=meddle)
+    assert_same(before, fingerprint(net, opt))
