@@ -269,9 +269,8 @@ def _hover(p, renderers, what:str, column:str, run:str=None):
     p.add_tools(HoverTool(renderers=renderers, tooltips=tips, formatters={'@lr': 'printf', f'@{column}': 'printf'}))
 
 def _marks(p, srcs):
-    "The skipped spans (hatched), the shaded [lower, upper] band and the suggested lr's line; returns them."
-    skip = p.vstrip(x0='lower', x1='upper', source=srcs['skipped'], fill_color=_GREY, fill_alpha=0.08, line_alpha=0,
-                    hatch_pattern='/', hatch_color=_GREY, hatch_alpha=0.3)
+    "The skipped spans (grey), the shaded [lower, upper] band and the suggested lr's line; returns them."
+    skip = p.vstrip(x0='lower', x1='upper', source=srcs['skipped'], fill_color=_GREY, fill_alpha=0.15, line_alpha=0)   # plain: a hatch costs each repaint
     band = p.vstrip(x0='lower', x1='upper', source=srcs['band'], fill_color=_GREEN, fill_alpha=0.12, line_alpha=0)
     line = p.vspan(x='lr', source=srcs['suggestion'], line_color=_GREEN, line_dash='dashed', line_width=2)
     return skip, band, line
