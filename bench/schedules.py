@@ -4,7 +4,7 @@ Run: `python bench/schedules.py [--steps 1000000] [--torch-steps 20000] [--repea
 Both sides run in this one process, interleaved (ours, torch, ours, torch, ...), and we report medians:
 wall-clock and CPU (process) time, since the machine may be shared. Stepping torch for a million steps takes
 seconds, so torch is timed on `--torch-steps` steps and extrapolated linearly (its cost per step is constant:
-each `.step()` does the same work). Targets (issue 5): lrs() <= 50 ms for 1e6 steps, >= 100x faster than torch.
+each `.step()` does the same work). Targets: lrs() <= 50 ms for 1e6 steps, >= 100x faster than torch.
 """
 import argparse, os, statistics, sys, time
 import numpy as np, torch

@@ -10,14 +10,19 @@ __version__ = "0.1.0"
 # script that only runs a range test never imports bokeh or ipywidgets.
 _PUBLIC = {
     'recording': ('Recording', 'RecordingError', 'synthetic'),
-    'engine': ('range_test', 'sweep_lrs', 'DistributedRangeTestError'),
+    'engine': ('range_test', 'sweep_lrs', 'extension_lrs', 'DistributedRangeTestError'),
     'analysis': ('suggest', 'analyze', 'smooth', 'loss_slope', 'cut', 'Suggestion', 'Analysis', 'median_suggestion',
                  'register_rule', 'RULES', 'DEFAULT_RULE', 'DEFAULT_WINDOW', 'DEFAULT_DIVERGE_TH'),
     'schedules': ('Schedule', 'OneCycle', 'Cyclic', 'CosineAnnealing', 'CosineWarmRestarts', 'Exponential', 'Step',
                   'MultiStep', 'LinearWarmup', 'ExponentialDecay', 'PiecewiseConstantDecay', 'FastaiOneCycle',
-                  'Sequence', 'SCHEDULES', 'ScheduleWarning'),
+                  'Sequence', 'SCHEDULES', 'ScheduleWarning', 'HFLinear', 'HFCosine', 'HFCosineWithRestarts', 'HFPolynomial',
+                  'HFConstantWithWarmup', 'HFInverseSqrt', 'HFCosineWithMinLR', 'HFWarmupStableDecay', 'HF_SCHEDULES',
+                  'hf_schedule'),
     'plots': ('load_bokehjs', 'range_test_figure', 'schedule_figure'),
     'widgets': ('RangeTestExplorer', 'SchedulePreviewer', 'LRDashboard'),
+    'live': ('LiveRangeTest',),
+    'integrations': ('trainer_range_test', 'trainer_settings', 'trainer_schedule', 'use_lr', 'training_args_for',
+                     'accelerate_range_test', 'lightning_range_test'),
     'html_report': ('report',),
 }
 _MODULE_OF = {name: module for module, names in _PUBLIC.items() for name in names}
