@@ -769,3 +769,14 @@ def test_on_check_cannot_change_the_sweeps_lrs():
     with pytest.raises(ValueError, match='read-only'):
         range_test(net, opt, make_data(), F.cross_entropy, num_iter=20, progress=False, on_check=meddle)
     assert_same(before, fingerprint(net, opt))
+
+def test_one_noisy_early_batch_does_not_end_the_sweep():
+    "Batches of 4 with one outlier: the divergence stop waits for its warm-up (it used to stop at the second step)."
+    torch.manual_seed(0)
+    x = torch.randn(64, 3); y = x @ torch.tensor([[1.], [-2.], [.5]])
+    batches = [(x[i:i+4], y[i:i+4] * (8. if i == 4 else 1.)) for i in range(0, 64, 4)]
+    model = torch.nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    rec = range_test(model, opt, batches, torch.nn.functional.mse_loss, num_iter=100, progress=False, seed=0)
+    assert rec.losses[1] > 10 * rec.losses[0]                  # the outlier batch is there, at the second step
+    assert len(rec) > 50 and rec.meta['stop_reason'] == 'diverged' and rec.meta['diverge_warmup'] == 10
