@@ -159,7 +159,8 @@ class _StopRule:
             self.k += 1
             self.avg = self.beta*self.avg + (1-self.beta)*loss
             self.smoothed = self.avg / (1 - self.beta**self.k)
-            if self.k > self.warmup and 0 < self.best < math.inf and self.smoothed > self.th*self.best: return j, 'diverged'
+            if self.k < self.warmup: continue   # the average spans too few batches to be a reference yet
+            if 0 < self.best < math.inf and self.smoothed > self.th*self.best: return j, 'diverged'
             self.best = min(self.best, self.smoothed)
         return None, None
 

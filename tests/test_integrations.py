@@ -257,3 +257,18 @@ def test_range_test_after_training_unwraps_the_trainers_optimizer(tmp_path):
     lrs = [g['lr'] for g in opt.param_groups]
     trainer_range_test(t, num_iter=6, progress=False)
     assert t.optimizer is opt and [g['lr'] for g in opt.param_groups] == lrs and same(before, state(t.model))
+
+def test_readme_snippet_runs_on_a_real_trainer(tmp_path):
+    "The README's 'Where you train' block, as printed (only the schedule's length shortened), on a tiny Trainer."
+    import re
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[1] / 'README.md').read_text()
+    code = re.search(r'## Where you train.*?```python\n(.+?)\n```', readme, re.S).group(1)
+    code = code.replace('num_warmup_steps=100, num_training_steps=2000', 'num_warmup_steps=2, num_training_steps=6')
+    t = trainer(tmp_path, learning_rate=5e-5)
+    cb = LRs(); t.add_callback(cb)
+    ns = dict(trainer=t)
+    exec(code, ns)
+    sug, s = ns['sug'], HFCosine.from_suggestion(ns['sug'], num_warmup_steps=2, num_training_steps=6)
+    assert sug.upper is not None and s.lr == sug.upper
+    np.testing.assert_array_equal(cb.lrs, s.lrs())       # the Trainer trained with the suggested schedule, step for step
