@@ -16,6 +16,8 @@ if [ -n "$(git status --porcelain -- lrwidgets nbs)" ]; then
   git status --short -- lrwidgets nbs; git diff --stat -- lrwidgets nbs
   echo "lrwidgets/ or nbs/ out of sync with the notebooks: run nbdev-export && nbdev-clean && python tools/strip_bokehjs.py and commit"; exit 1
 fi
+# the quality tables in the README and the analysis chapter are what bench/quality/results.json says
+python bench/quality/tables.py --check
 # the documentation site, _site/ (runs the chapters that show figures; tests/e2e/test_docs_browser.py opens every page)
 python tools/build_docs.py
 python -m pytest -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg tests nbs "$@"
