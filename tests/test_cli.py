@@ -234,8 +234,8 @@ def test_ctrl_c_during_the_sweep_exits_130_and_keeps_existing_outputs(tmp_path):
     assert sorted(p.name for p in (tmp_path/'out').iterdir()) == ['run.html', 'run.interrupted.parquet', 'run.parquet']
 
 def test_a_run_no_setting_can_read_is_kept_without_a_report(tmp_path):
-    "lr 1e5 diverges at once: no grid setting gives a suggestion; the run is saved anyway and the exit code says 1."
-    (tmp_path/'wild.ini').write_text("[DEFAULT]\nstart_lr = 1e5\nend_lr = 1e7\nnum_iter = 30\nout = o/run\n")
+    "lr 1e30 gives a NaN loss at the second step: no grid setting gives a suggestion; the run is saved anyway and the exit code says 1."
+    (tmp_path/'wild.ini').write_text("[DEFAULT]\nstart_lr = 1e30\nend_lr = 1e32\nnum_iter = 30\nout = o/run\n")
     r = cli('run', '--config', 'wild.ini', '--no-progress', cwd=tmp_path)
     assert r.returncode == 1 and 'no report: ' in r.stderr and 'the run is saved in o/run.parquet' in r.stderr, r.stderr
-    assert Recording.load(tmp_path/'o/run.parquet').meta['stop_reason'] == 'diverged' and not (tmp_path/'o/run.html').exists()
+    assert Recording.load(tmp_path/'o/run.parquet').meta['stop_reason'] == 'non-finite loss' and not (tmp_path/'o/run.html').exists()
