@@ -20,7 +20,9 @@ from fastcore.basics import patch
 from jupyter_bokeh import BokehModel
 from .recording import Recording
 from .analysis import analyze, median_suggestion, rule_skips, Suggestion, RULES, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
-from .schedules import OneCycle, Cyclic, CosineAnnealing, CosineWarmRestarts, Exponential, Step, Sequence
+from .schedules import (OneCycle, Cyclic, CosineAnnealing, CosineWarmRestarts, Exponential, Step, Sequence,
+                                 HFLinear, HFCosine, HFCosineWithRestarts, HFPolynomial, HFConstantWithWarmup, HFInverseSqrt,
+                                 HFCosineWithMinLR, HFWarmupStableDecay)
 from .plots import (centred, load_bokehjs, range_test_data, range_test_figure, schedule_data, schedule_figure, set_frame, set_x_log,
                     update_sources)
 
@@ -388,8 +390,20 @@ _PREVIEW = {  # kind: (schedule class or constructor, {argument: control})
     'CosineWarmRestarts': (CosineWarmRestarts, dict(lr='lr', T_0='T_0', T_mult='T_mult', eta_min='eta_min')),
     'Exponential': (Exponential, dict(lr='lr', gamma='exp_gamma')),
     'Step': (Step, dict(lr='lr', step_size='step_size', gamma='step_gamma')),
-    'WarmupCosine': (Sequence.warmup_cosine, dict(lr='lr', warmup_steps='warmup_steps', start_factor='start_factor', eta_min='eta_min'))}
+    'WarmupCosine': (Sequence.warmup_cosine, dict(lr='lr', warmup_steps='warmup_steps', start_factor='start_factor', eta_min='eta_min')),
+    # Hugging Face's get_scheduler types (equal to transformers' bit for bit); `lr` is their peak
+    'HFLinear': (HFLinear, dict(lr='lr', num_warmup_steps='num_warmup_steps')),
+    'HFCosine': (HFCosine, dict(lr='lr', num_warmup_steps='num_warmup_steps', num_cycles='num_cycles')),
+    'HFCosineWithRestarts': (HFCosineWithRestarts, dict(lr='lr', num_warmup_steps='num_warmup_steps', num_cycles='num_restarts')),
+    'HFPolynomial': (HFPolynomial, dict(lr='lr', num_warmup_steps='num_warmup_steps', lr_end='lr_end', power='power')),
+    'HFConstantWithWarmup': (HFConstantWithWarmup, dict(lr='lr', num_warmup_steps='num_warmup_steps')),
+    'HFInverseSqrt': (HFInverseSqrt, dict(lr='lr', num_warmup_steps='num_warmup_steps')),
+    'HFCosineWithMinLR': (HFCosineWithMinLR, dict(lr='lr', num_warmup_steps='num_warmup_steps', num_cycles='num_cycles', min_lr_rate='min_lr_rate')),
+    'HFWarmupStableDecay': (HFWarmupStableDecay, dict(lr='lr', num_warmup_steps='num_warmup_steps', num_decay_steps='num_decay_steps',
+                                                      warmup_type='warmup_type', decay_type='decay_type', min_lr_ratio='min_lr_ratio'))}
 PREVIEW_KINDS = {k: cls for k, (cls, _) in _PREVIEW.items()}
+_LENGTH = {k: 'T_max' if k == 'CosineAnnealing' else 'num_training_steps' if 'num_training_steps' in inspect.signature(cls).parameters
+           else 'total_steps' for k, (cls, _) in _PREVIEW.items() if k != 'OneCycle'}   # the argument a preview's length goes to
 _CYCLES_MOMENTUM = ('OneCycle', 'Cyclic')
 
 # %% ../nbs/04b_widgets.ipynb #d7c3a9e5
@@ -406,7 +420,7 @@ def _start_values(steps_per_epoch:int) -> dict:
     d = {}
     for kind in reversed(list(_PREVIEW)): d.update(_defaults(kind))   # where two share a control, the first kind's default wins
     return dict(d, step_size_up=2 * steps_per_epoch, T_0=2 * steps_per_epoch, exp_gamma=0.999, step_size=3 * steps_per_epoch,
-                warmup_steps=steps_per_epoch)
+                warmup_steps=steps_per_epoch, num_warmup_steps=steps_per_epoch, num_decay_steps=2 * steps_per_epoch, min_lr_rate=0.1)
 
 # %% ../nbs/04b_widgets.ipynb #f0a4b6c8
 def _schedule_controls(d:dict) -> dict:
@@ -431,6 +445,16 @@ def _schedule_controls(d:dict) -> dict:
         step_gamma=W.FloatSlider(min=0.01, max=1., step=0.01, description='gamma', **s()),
         warmup_steps=W.BoundedIntText(min=1, max=10**8, description='warmup_steps', style=_STYLE),
         start_factor=W.FloatLogSlider(base=10, min=-4, max=0, step=0.01, description='start_factor', readout_format='.3g', **s()),
+        num_warmup_steps=W.BoundedIntText(min=0, max=10**8, description='num_warmup_steps', style=_STYLE),
+        num_cycles=W.FloatSlider(min=0.05, max=5., step=0.05, description='num_cycles', **s()),
+        num_restarts=W.IntSlider(min=1, max=20, description='num_cycles', **s()),
+        lr_end=lr('lr_end'),
+        power=W.FloatSlider(min=0.1, max=5., step=0.1, description='power', **s()),
+        min_lr_rate=W.FloatSlider(min=0., max=1., step=0.01, description='min_lr_rate', **s()),
+        num_decay_steps=W.BoundedIntText(min=1, max=10**8, description='num_decay_steps', style=_STYLE),
+        warmup_type=W.Dropdown(options=['linear', 'cosine', '1-sqrt'], description='warmup_type', style=_STYLE),
+        decay_type=W.Dropdown(options=['linear', 'cosine', '1-sqrt'], description='decay_type', style=_STYLE),
+        min_lr_ratio=W.FloatSlider(min=0., max=1., step=0.01, description='min_lr_ratio', **s()),
         cycle_momentum=W.Checkbox(description='cycle_momentum', indent=False),
         momentum=W.FloatRangeSlider(min=0.5, max=0.999, step=0.005, description='momentum lo–hi', **s()))
     for k, w in ctl.items():
@@ -496,8 +520,7 @@ class SchedulePreviewer(FreshPlots, W.VBox):
         if kind in _CYCLES_MOMENTUM: p.update(cycle_momentum=v['cycle_momentum'], base_momentum=v['momentum'][0], max_momentum=v['momentum'][1])
         p = {k: _typed(x) if isinstance(x, float) else x for k, x in p.items()}
         total = spe * v['epochs']
-        length = (dict(epochs=v['epochs']) if kind == 'OneCycle' else dict(T_max=total) if kind == 'CosineAnnealing'
-                  else dict(total_steps=total))
+        length = dict(epochs=v['epochs']) if kind == 'OneCycle' else {_LENGTH[kind]: total}
         return dict(p, **length, steps_per_epoch=spe)
 
     @property
@@ -631,7 +654,7 @@ def set_suggestion(self:SchedulePreviewer,
         r = _rounded(sug)
         if hasattr(cls, 'from_suggestion'):
             sched = cls.from_suggestion(r, **{k: v for k, v in self.params.items() if k not in cls.lr_params})
-            values = {args[k]: getattr(sched, k) for k in cls.lr_params}
+            values = {args[k]: getattr(sched, k) for k in cls.lr_params if k in args}
         else: values = {'lr': r.lr}
     except Exception as e:   # no schedule until the explorer suggests one again, or the controls are moved by hand
         self._show(None, f"the suggestion gives no {kind} schedule: {type(e).__name__}: {e}")
