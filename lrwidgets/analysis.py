@@ -11,7 +11,7 @@ __all__ = ['DEFAULT_WINDOW', 'DEFAULT_DIVERGE_TH', 'DEFAULT_RULE', 'RULES', 'UP'
            'lightning_2_5_3', 'minimum', 'steep', 'valley', 'slide', 'smith', 'robust', 'ratio']
 
 # %% ../nbs/02_analysis.ipynb #1b99535d
-import functools, math, warnings
+import functools, math, re, warnings
 from bisect import bisect_left
 from dataclasses import dataclass, replace
 from typing import NamedTuple
@@ -316,12 +316,18 @@ class Analysis(NamedTuple):
     cut: int                 # points kept before the divergence
     suggestion: Suggestion   # the rule's pick
 
-SOURCE_RULES = {'fastai': 'valley', 'torch-lr-finder': 'steepest', 'lightning': 'lightning'}   # each importer's own rule
+SOURCE_RULES = {'fastai': 'valley', 'torch-lr-finder': 'steepest', 'lightning': 'lightning_2_5_3'}   # each importer's own rule
+
+def _source_rule(meta:dict) -> str:
+    "The rule of the tool a curve came from: Lightning before 2.5.3 took the slope by index, later by raw lr (Lightning #21141)."
+    source, version = meta.get('source'), meta.get('tool_version')
+    if source == 'lightning' and version and tuple(int(p) for p in re.findall(r'\d+', version)[:3]) < (2, 5, 3): return 'lightning'
+    return SOURCE_RULES.get(source, DEFAULT_RULE)
 
 def _defaults(rec:Recording, rule, window) -> tuple:
     "`rule` and `window` where not given: a curve another tool already smoothed is read with its rule and no second smoothing."
     smoothed = rec.meta.get('loss_smoothing', 'raw') not in ('raw', None)
-    if rule is None: rule = SOURCE_RULES.get(rec.meta.get('source'), DEFAULT_RULE) if smoothed else DEFAULT_RULE
+    if rule is None: rule = _source_rule(rec.meta) if smoothed else DEFAULT_RULE
     if window is None: window = 1 if smoothed else DEFAULT_WINDOW
     return rule, window
 

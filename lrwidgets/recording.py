@@ -248,7 +248,18 @@ def from_torch_lr_finder(cls:Recording, finder, label:str=None) -> Recording:
     return _imported(getattr(finder, 'history', finder), 'lr', 'loss', 'torch-lr-finder', 'ema factor=0.05', label)
 
 # %% ../nbs/00_recording.ipynb #2da74bec
+def _installed_version(*packages) -> str:
+    "The version of the first of `packages` that is installed, or None."
+    import importlib.metadata as md
+    for p in packages:
+        try: return md.version(p)
+        except md.PackageNotFoundError: continue
+    return None
+
 @patch(cls_method=True)
-def from_lightning(cls:Recording, finder, label:str=None) -> Recording:
+def from_lightning(cls:Recording, finder, label:str=None,
+                   version:str=None) -> Recording:   # the Lightning that made the curve (default: the installed one); its rule changed in 2.5.3
     "From Lightning's `lr_finder.results` (a dict with 'lr' and 'loss'), or the finder itself."
-    return _imported(getattr(finder, 'results', finder), 'lr', 'loss', 'lightning', 'ema beta=0.98, debiased one step off', label)
+    rec = _imported(getattr(finder, 'results', finder), 'lr', 'loss', 'lightning', 'ema beta=0.98, debiased one step off', label)
+    rec.meta['tool_version'] = version or _installed_version('lightning', 'pytorch_lightning')
+    return rec
