@@ -11,12 +11,12 @@ __all__ = ['DATASETS', 'MODELS', 'OPTIMIZERS', 'SETTINGS', 'DEFAULT_CONFIG', 'LI
            'lrwidgets_report', 'lrwidgets_suggest', 'main', 'shipped_run']
 
 # %% ../nbs/05_cli.ipynb #f449448a
-import configparser, contextlib, json as jsonlib, math, os, signal, sys, threading
+import configparser, json as jsonlib, math, os, sys
 from pathlib import Path
 import numpy as np
 from fastcore.script import call_parse, anno_parser
 import lrwidgets
-from .recording import Recording, RecordingError, atomic_write, check_writable
+from .recording import Recording, RecordingError, atomic_write, check_writable, sigint_deferred
 
 # %% ../nbs/05_cli.ipynb #567d3be4
 DATASETS = ('digits', 'wine', 'breast_cancer')  # classification sets bundled with scikit-learn: nothing is downloaded
@@ -238,17 +238,6 @@ def _check_out(path:Path, what:str):
     except OSError as e: raise ConfigError(f"{what}: {e}") from None
 
 # %% ../nbs/05_cli.ipynb #4a360451
-@contextlib.contextmanager
-def _interrupt_deferred():
-    "Hold Ctrl-C back (in the main thread) until the block is done, then raise it."
-    if threading.current_thread() is not threading.main_thread(): yield; return
-    caught = []
-    old = signal.signal(signal.SIGINT, lambda *a: caught.append(a))
-    try: yield
-    finally:
-        signal.signal(signal.SIGINT, old)
-        if caught: raise KeyboardInterrupt
-
 class Interrupted(KeyboardInterrupt):
     "Ctrl-C stopped the command (exit code 130); the message says what was kept."
 
@@ -284,7 +273,7 @@ def lrwidgets_run(config:str=None,    # experiment ini file (default: ./settings
     except ValueError as e:                     # a run no setting can read: keep it, say the report was not made
         rec.save(pq_path)
         raise ValueError(f"no report: {e}; the run is saved in {pq_path} ({html_path} was not written)") from None
-    with _interrupt_deferred():
+    with sigint_deferred():
         rec.save(pq_path)
         atomic_write(html_path, lambda tmp: Path(tmp).write_text(text, encoding='utf-8'))
     print(f"wrote {pq_path} and {html_path}")

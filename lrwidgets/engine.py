@@ -9,13 +9,13 @@ __all__ = ['MODES', 'DIVERGE_BETA', 'DIVERGE_WARMUP', 'CHECK_EVERY', 'PROGRESS_E
            'DistributedRangeTestError', 'range_test']
 
 # %% ../nbs/01_engine.ipynb #d712d313
-import contextlib, copy, functools, inspect, math, numbers, platform, random, signal, threading, time, warnings
+import contextlib, copy, functools, inspect, math, numbers, platform, random, time, warnings
 from dataclasses import dataclass
 from collections.abc import Iterable, Mapping
 import numpy as np, torch
 from torch.torch_version import TorchVersion
 from tqdm.auto import tqdm
-from .recording import Recording, env_meta
+from .recording import Recording, env_meta, sigint_deferred
 
 # %% ../nbs/01_engine.ipynb #bf62a5c2
 MODES = ('exp', 'linear')
@@ -73,20 +73,6 @@ def _group_ratios(optimizer, start_lr) -> tuple[float, list[float]]:
         raise ValueError(f"start_lr: the param groups' lrs {current} have no ratios to keep; pass one start lr per group")
     return start, [lr/current[0] for lr in current]
 
-# %% ../nbs/01_engine.ipynb #47da6350
-@contextlib.contextmanager
-def _sigint_deferred():
-    "Hold Ctrl-C (SIGINT) until the block has run, then deliver it; outside the main thread the block just runs."
-    if threading.current_thread() is not threading.main_thread(): yield; return
-    caught = []
-    previous = signal.signal(signal.SIGINT, lambda *args: caught.append(args))
-    try: yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught:
-            if callable(previous): previous(*caught[0])
-            elif previous == signal.SIG_DFL: raise KeyboardInterrupt
-
 # %% ../nbs/01_engine.ipynb #d56f1dc7
 def _cpu_copy(v):
     "A CPU copy of a tensor (never sharing memory with it), a deep copy of anything else."
@@ -118,7 +104,7 @@ class _Snapshot:
     @torch.no_grad()
     def restore(self):
         "Put everything back as it was when the snapshot was taken; Ctrl-C waits until it is done."
-        with _sigint_deferred(): self._put_back()
+        with sigint_deferred(): self._put_back()
 
     def _put_back(self):
         for mod, kind, name, t in self.slots: getattr(mod, kind)[name] = t

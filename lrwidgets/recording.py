@@ -6,10 +6,10 @@ Docs: https://lrwidgets.github.io/lrwidgets/recording.html.md"""
 
 # %% auto #0
 __all__ = ['REQUIRED_COLUMNS', 'META_KEY', 'FORMAT_VERSION', 'RecordingError', 'env_meta', 'Recording', 'synthetic',
-           'check_writable', 'atomic_write']
+           'check_writable', 'sigint_deferred', 'atomic_write']
 
 # %% ../nbs/00_recording.ipynb #02922b2f
-import datetime, json, math, os, platform, sys, tempfile
+import contextlib, datetime, json, math, os, platform, signal, sys, tempfile, threading
 from pathlib import Path
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq
@@ -146,6 +146,20 @@ def check_writable(path) -> Path:
     if not target.parent.is_dir(): raise FileNotFoundError(f"{path}: no such folder {str(target.parent)!r}")
     if not os.access(target.parent, os.W_OK | os.X_OK): raise PermissionError(f"{path}: its folder is not writable")
     return target
+
+# %% ../nbs/00_recording.ipynb #c5e0a1b2
+@contextlib.contextmanager
+def sigint_deferred():
+    "Hold Ctrl-C (SIGINT) until the block has run, then deliver it; outside the main thread the block just runs."
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda *args: caught.append(args))
+    try: yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            if callable(previous): previous(*caught[0])
+            elif previous == signal.SIG_DFL: raise KeyboardInterrupt
 
 # %% ../nbs/00_recording.ipynb #0c29b819
 def atomic_write(path,   # the file to write (a symlink is followed)
