@@ -389,8 +389,9 @@ def suggest(rec,                                 # a Recording, or a list of the
     if isinstance(rec, (list, tuple)):
         if not rec: raise ValueError("rec: expected a Recording or a non-empty list of Recordings, got an empty list")
         if combine not in ('median', 'pool'): raise ValueError(f"combine: expected 'median' or 'pool', got {combine!r}")
+        rule, window = _defaults(_check_rec(rec[0]), rule, window)   # an imported curve: its tool's rule, no second smoothing
         args = (rule, window, kind, diverge_th, skip_start, skip_end)
-        name = _rule(_defaults(_check_rec(rec[0]), rule, window)[0])[0]
+        name = _rule(rule)[0]
         if combine == 'pool':
             recs = [_check_rec(r) for r in rec]
             lrs = np.concatenate([r.lrs for r in recs])

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from fastcore.script import call_parse, anno_parser
 import lrwidgets
-from .recording import Recording, RecordingError, atomic_write, check_writable, sigint_deferred
+from .recording import Recording, atomic_write, check_writable, sigint_deferred
 
 # %% ../nbs/05_cli.ipynb #567d3be4
 DATASETS = ('digits', 'wine', 'breast_cancer')  # classification sets bundled with scikit-learn: nothing is downloaded

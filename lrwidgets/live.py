@@ -39,6 +39,7 @@ class LiveRangeTest(FreshPlots, W.VBox):
 
     def stop(self):
         "End the sweep at its next check (the engine then restores the model and keeps the rows so far)."
+        if self._done.is_set(): return           # the sweep is over: nothing to stop
         self._stop.set()
         self.status.value = 'stopping at the next check…'
 
@@ -71,16 +72,16 @@ def _draw(self:LiveRangeTest, lrs, losses, total):
 @patch
 def _run(self:LiveRangeTest, args, kw):
     "The sweep (in the background thread), then the dashboard over its recording in place of the live plot."
-    try: rec = range_test(*args, on_check=self._on_check, **kw)
-    except Exception as e:
-        self.error = e
-        self.status.value = f"<b>the range test failed</b>: {html.escape(f'{type(e).__name__}: {e}')}"
-    else:
-        self.recording = rec
+    try:
+        self.recording = rec = range_test(*args, on_check=self._on_check, **kw)
         self.dashboard = LRDashboard(rec, steps_per_epoch=self.steps_per_epoch, epochs=self.epochs)
         self.dashboard.refresh_plots()           # its views are created now, after the link's patches
         self.status.value = f"{len(rec)} steps recorded ({rec.meta.get('stop_reason')})"
         self.children = [self.status, self.dashboard]
+    except Exception as e:                       # the sweep's error, or the dashboard's over its recording
+        self.error = e
+        what = 'the range test' if self.recording is None else 'opening the dashboard'
+        self.status.value = f"<b>{what} failed</b>: {html.escape(f'{type(e).__name__}: {e}')}"
     finally:
         self.stop_button.disabled = True
         self._done.set()

@@ -9,7 +9,7 @@ __all__ = ['REQUIRED_COLUMNS', 'META_KEY', 'FORMAT_VERSION', 'RecordingError', '
            'check_writable', 'sigint_deferred', 'atomic_write']
 
 # %% ../nbs/00_recording.ipynb #02922b2f
-import contextlib, datetime, json, math, os, platform, signal, sys, tempfile, threading
+import contextlib, datetime, json, os, platform, signal, sys, tempfile, threading
 from pathlib import Path
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq

@@ -207,7 +207,7 @@ class RangeTestExplorer(FreshPlots, W.VBox):
         shown = [_skip_points(v, n) if given is not None else d for given, d, v in
                  zip((skip_start, skip_end), self._rule_skips(rule), (skip_start or 0, skip_end or 0))]
         th = DEFAULT_DIVERGE_TH if diverge_th is None else diverge_th
-        lo = math.log10(th) - round((math.log10(th) - math.log10(1.1)) / 0.02) * 0.02   # the threshold's grid holds `th` itself
+        lo = math.log10(th) - max(0, round((math.log10(th) - math.log10(1.1)) / 0.02)) * 0.02   # the grid holds `th` itself, and 1.1 or less
         slider = lambda: dict(style=_STYLE, layout=_wide(), continuous_update=False)   # a layout of its own for each
         self.controls = dict(
             window=W.IntSlider(window, min=1, max=max(window, 200), description='smoothing window', **slider()),
@@ -224,7 +224,7 @@ class RangeTestExplorer(FreshPlots, W.VBox):
         self.readout, self.message = W.HTML(), W.HTML(layout=W.Layout(display='none'))
         self.linked = None
         analyses, sug, problems = self._analyze()
-        data = range_test_data(self.recs, analyses, max_points, sug, self._skips(), self._lines())
+        data = range_test_data(self.recs, analyses, max_points, sug, self._skips(), self._lines(analyses))
         self.layout_bokeh, self.sources = range_test_figure(data, x_log=x_log)
         self.plot = BatchedBokehModel(self.layout_bokeh, layout=W.Layout(width='100%'))
         c = self.controls
@@ -276,10 +276,11 @@ def _skips(self:RangeTestExplorer) -> list:
 
 # %% ../nbs/04b_widgets.ipynb #2f61c0b9
 @patch
-def _lines(self:RangeTestExplorer) -> list:
-    "The smoothed line drawn for each run: `plots.centred`, the analysis' smoothing without its lag."
+def _lines(self:RangeTestExplorer, analyses) -> list:
+    "The smoothed line drawn for each run: `plots.centred` (the analysis' smoothing without its lag) up to the cut, so the diverged tail cannot bend it; the analysis' own smoothing after."
     s = self.settings
-    return [centred(r.losses, s['window'], s['kind']) if len(r) else None for r in self.recs]
+    return [None if not len(r) else centred(r.losses, s['window'], s['kind']) if a is None
+            else np.r_[centred(r.losses[:a.cut], s['window'], s['kind']), a.smoothed[a.cut:]] for r, a in zip(self.recs, analyses)]
 
 # %% ../nbs/04b_widgets.ipynb #9a3d5e27
 @patch
@@ -339,7 +340,7 @@ def _show(self:RangeTestExplorer, analyses, sug, problems, redraw=True):
     _tell(self, '\n'.join(problems))
     self.plot.layout.display = None if any(p is None for p in self._problems) else 'none'
     if redraw:
-        data = range_test_data(self.recs, analyses, self.max_points, sug, self._skips(), self._lines())
+        data = range_test_data(self.recs, analyses, self.max_points, sug, self._skips(), self._lines(analyses))
         with self.plot.batch():
             update_sources(self.sources, data)
             set_frame(self.layout_bokeh, data)

@@ -255,3 +255,10 @@ def test_without_a_writable_numba_cache_valley_compiles_anyway(monkeypatch):
         assert isinstance(f._cache, caching.NullCache)                     # compiled, with no disk cache behind it
         assert A._longest_decrease(y) == A._longest_decrease_py(y)
     finally: A._compiled.cache_clear()
+
+def test_pooled_runs_of_an_imported_curve_keep_its_tool_rule():
+    "suggest(..., combine='pool') on curves another tool smoothed reads them as that tool does, like one run or the median."
+    lrs = np.geomspace(1e-5, 1, 100)
+    curves = [Recording.from_torch_lr_finder(dict(lr=lrs, loss=2 - np.tanh(np.log10(lrs) + 3 + d) + 0.01 * np.sin(np.arange(100))))
+              for d in (0., 0.1)]
+    assert suggest(curves[0]).rule == suggest(curves).rule == suggest(curves, combine='pool').rule == 'steepest'

@@ -51,7 +51,7 @@ def check(ex, recs):
     assert ex.suggestion == want and ex.value == want
     for i, a in enumerate(an):
         it = ex.sources[f'smooth_{i}'].data['iteration']
-        line = centred(recs[i].losses, ex.settings['window'], ex.settings['kind'])   # the analysis' smoothing, without its lag
+        line = np.r_[centred(recs[i].losses[:a.cut], ex.settings['window'], ex.settings['kind']), a.smoothed[a.cut:]]   # without the lag, up to the cut
         np.testing.assert_allclose(ex.sources[f'smooth_{i}'].data['loss'], line[it])
         assert (it < a.cut).all() and (ex.sources[f'smooth_after_{i}'].data['iteration'] >= a.cut).all()
         if len(recs[i]) <= ex.max_points:                 # drawn whole
@@ -483,3 +483,21 @@ def test_skipped_spans_are_shaded_and_the_frame_is_set(rec):
     assert [y.start, y.end] == list(ex.sources['frame'].data['loss'])
     ex.controls['cut'].value = False                                                # the uncut explosion does not stretch it
     assert ex.layout_bokeh.children[0].y_range.end < np.nanmax(rec.losses) or np.nanmax(rec.losses) < 3 * rec.losses[0]
+
+def test_threshold_below_the_slider_floor_is_kept():
+    "diverge_th=1.05 is a valid threshold (> 1): the explorer keeps it exactly, as the analysis would."
+    ex = RangeTestExplorer(synthetic(400, seed=7, noise=0.1), diverge_th=1.05)
+    assert ex.settings['diverge_th'] == 1.05
+
+def test_the_drawn_line_ignores_the_diverged_tail():
+    "The zero-lag line before the cut is smoothed from the kept points only: a tail that explodes cannot bend it."
+    rng = np.random.default_rng(0)
+    losses = np.r_[np.linspace(2, 1, 80), np.geomspace(1.2, 1e6, 20)] * (1 + 0.01 * rng.standard_normal(100))
+    rec = Recording.from_arrays(np.geomspace(1e-5, 10, 100), losses)
+    ex = RangeTestExplorer(rec, window=40)
+    a = ex.analyses[0]
+    line = ex._lines(ex.analyses)[0]
+    from lrwidgets.plots import centred
+    assert a.cut < 100 and np.all(line[:75] < 2.1)             # the fall before the explosion, as recorded
+    assert centred(rec.losses, 40)[70] > 100                    # smoothed with the tail, point 70 read ~2772
+    np.testing.assert_array_equal(line[a.cut:], a.smoothed[a.cut:])

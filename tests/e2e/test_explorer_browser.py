@@ -45,7 +45,7 @@ def shows(page, a, line) -> bool:
 def wait_for_analysis(page, rec, timeout=30, **settings):
     "Wait until the page shows analyze(rec, **settings): readout and plotted curve."
     a = analyze(rec, **settings)
-    line = centred(rec.losses, settings.get('window', DEFAULT_WINDOW))    # drawn without the lag (plots.centred)
+    line = np.r_[centred(rec.losses[:a.cut], settings.get('window', DEFAULT_WINDOW)), a.smoothed[a.cut:]]   # without the lag, up to the cut
     end = time.time() + timeout
     while not shows(page, a, line):
         if time.time() > end: raise AssertionError(f"the page does not show the analysis for {settings} after {timeout}s")

@@ -105,7 +105,7 @@ def shows(page, rec, window, kind='OneCycle'):
     "Whether the page plots the shipped run for `window` (the lag-free line) and the linked schedule of `kind`."
     a = analyze(rec, window=window)
     sm, lr = page.evaluate(JS_FIND, ['marker_0', 'smooth_0']), page.evaluate(JS_FIND, ['epochs', 'lr'])
-    line = centred(rec.losses, window)[:a.cut]
+    line = centred(rec.losses[:a.cut], window)
     s = a.suggestion
     if kind == 'OneCycle': want = OneCycle(lr3(s.upper), epochs=EPOCHS, steps_per_epoch=SPE)
     else: want = Cyclic(lr3(s.lower), lr3(s.upper), step_size_up=2 * SPE, total_steps=SPE * EPOCHS, steps_per_epoch=SPE)
