@@ -7,8 +7,8 @@ Docs: https://lrwidgets.github.io/lrwidgets/analysis.html.md"""
 # %% auto #0
 __all__ = ['DEFAULT_WINDOW', 'DEFAULT_DIVERGE_TH', 'DEFAULT_RULE', 'RULES', 'UP', 'DIV', 'FLAT', 'TURN', 'NOISE', 'DISAGREE',
            'DIAG_WINDOW', 'SOURCE_RULES', 'smooth', 'loss_slope', 'cut', 'Suggestion', 'Curve', 'register_rule',
-           'rule_skips', 'Analysis', 'median_suggestion', 'suggest', 'analyze', 'steepest', 'lightning',
-           'lightning_2_5_3', 'minimum', 'steep', 'valley', 'slide', 'smith', 'robust', 'ratio']
+           'rule_skips', 'Analysis', 'default_settings', 'median_suggestion', 'suggest', 'analyze', 'steepest',
+           'lightning', 'lightning_2_5_3', 'minimum', 'steep', 'valley', 'slide', 'smith', 'robust', 'ratio']
 
 # %% ../nbs/02_analysis.ipynb #1b99535d
 import functools, math, re, warnings
@@ -324,7 +324,7 @@ def _source_rule(meta:dict) -> str:
     if source == 'lightning' and version and tuple(int(p) for p in re.findall(r'\d+', version)[:3]) < (2, 5, 3): return 'lightning'
     return SOURCE_RULES.get(source, DEFAULT_RULE)
 
-def _defaults(rec:Recording, rule, window) -> tuple:
+def default_settings(rec:Recording, rule=None, window=None) -> tuple:
     "`rule` and `window` where not given: a curve another tool already smoothed is read with its rule and no second smoothing."
     smoothed = rec.meta.get('loss_smoothing', 'raw') not in ('raw', None)
     if rule is None: rule = _source_rule(rec.meta) if smoothed else DEFAULT_RULE
@@ -333,7 +333,7 @@ def _defaults(rec:Recording, rule, window) -> tuple:
 
 def _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw, slope=True) -> Analysis:
     rec = _check_rec(rec)
-    rule, window = _defaults(rec, rule, window)
+    rule, window = default_settings(rec, rule, window)
     name, fn = _rule(rule)
     lrs, losses = rec.lrs, rec.losses
     sm = smooth(losses, window, kind)
@@ -377,8 +377,8 @@ def _pool(recs) -> Recording:
     return Recording.from_arrays(lrs[o], losses[o], meta=dict(label='pooled', runs=len(recs)))
 
 def suggest(rec,                                 # a Recording, or a list of them (runs of one setup)
-            rule=None,                            # a name in `RULES`, or a rule function; None: DEFAULT_RULE (see `_defaults`)
-            window:int=None,                      # smoothing window in points; None: DEFAULT_WINDOW (see `_defaults`)
+            rule=None,                            # a name in `RULES`, or a rule function; None: DEFAULT_RULE (see `default_settings`)
+            window:int=None,                      # smoothing window in points; None: DEFAULT_WINDOW (see `default_settings`)
             kind:str='ema',                       # 'ema' or 'sma'
             diverge_th:float=DEFAULT_DIVERGE_TH,  # cut where smoothed loss > diverge_th × best; None: no cut
             skip_start=None,                      # points ignored at the start (int, or fraction < 1); None: the rule's own
@@ -389,7 +389,7 @@ def suggest(rec,                                 # a Recording, or a list of the
     if isinstance(rec, (list, tuple)):
         if not rec: raise ValueError("rec: expected a Recording or a non-empty list of Recordings, got an empty list")
         if combine not in ('median', 'pool'): raise ValueError(f"combine: expected 'median' or 'pool', got {combine!r}")
-        rule, window = _defaults(_check_rec(rec[0]), rule, window)   # an imported curve: its tool's rule, no second smoothing
+        rule, window = default_settings(_check_rec(rec[0]), rule, window)   # an imported curve: its tool's rule, no second smoothing
         args = (rule, window, kind, diverge_th, skip_start, skip_end)
         name = _rule(rule)[0]
         if combine == 'pool':
@@ -403,8 +403,8 @@ def suggest(rec,                                 # a Recording, or a list of the
     return _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw, slope=False).suggestion
 
 def analyze(rec,                                 # a Recording (or a list of them: one Analysis each)
-            rule=None,                            # a name in `RULES`, or a rule function; None: DEFAULT_RULE (see `_defaults`)
-            window:int=None,                      # smoothing window in points; None: DEFAULT_WINDOW (see `_defaults`)
+            rule=None,                            # a name in `RULES`, or a rule function; None: DEFAULT_RULE (see `default_settings`)
+            window:int=None,                      # smoothing window in points; None: DEFAULT_WINDOW (see `default_settings`)
             kind:str='ema',                       # 'ema' or 'sma'
             diverge_th:float=DEFAULT_DIVERGE_TH,  # cut where smoothed loss > diverge_th × best; None: no cut
             skip_start=None,                      # points ignored at the start; None: the rule's own

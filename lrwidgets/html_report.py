@@ -18,7 +18,7 @@ from bokeh.models import CategoricalSlider, CustomJS, Div, InlineStyleSheet, Rad
 from bokeh.resources import INLINE
 import lrwidgets
 from .recording import Recording, atomic_write
-from .analysis import analyze, RULES, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
+from .analysis import analyze, default_settings, RULES, DEFAULT_DIVERGE_TH
 from .schedules import OneCycle
 from .plots import range_test_data, range_test_figure, schedule_data, schedule_figure
 
@@ -125,7 +125,8 @@ def report_grid(rec:Recording,
                 schedule_points:int=120   # points drawn per schedule curve
                ) -> dict:
     "The analysis of `rec` over every combination of the controls, as the report's page stores it."
-    windows, ths = _grid_values(windows, DEFAULT_WINDOW), _grid_values(diverge_ths, DEFAULT_DIVERGE_TH)
+    rule0, window0 = default_settings(rec)          # where the page opens: what `suggest(rec)` reads (an imported curve: its tool's rule, window 1)
+    windows, ths = _grid_values(windows, window0), _grid_values(diverge_ths, DEFAULT_DIVERGE_TH)
     rules = list(rules or RULES)
     unknown = [r for r in rules if r not in RULES]
     if unknown: raise ValueError(f"rules: unknown rule(s) {unknown}; choose from {list(RULES)}")
@@ -177,7 +178,7 @@ def report_grid(rec:Recording,
                 readouts=readouts.items, combo_readout=combo_readout,
                 has_preview=problem is None,
                 preview=problem or f"Schedule preview: 1cycle from the suggestion over {total_steps:,} steps.")
-    return dict(grid, start=grid_entry(grid, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH, DEFAULT_RULE if DEFAULT_RULE in rules else rules[0]))
+    return dict(grid, start=grid_entry(grid, window0, DEFAULT_DIVERGE_TH, rule0 if rule0 in rules else rules[0]))
 
 def grid_entry(grid:dict, window, diverge_th, rule:str, kind:str='ema') -> int:
     "Index `k` of the grid entry for these control values."
