@@ -8,7 +8,8 @@ Docs: https://lrwidgets.github.io/lrwidgets/analysis.html.md"""
 __all__ = ['DEFAULT_WINDOW', 'DEFAULT_DIVERGE_TH', 'DEFAULT_RULE', 'RULES', 'UP', 'DIV', 'FLAT', 'TURN', 'NOISE', 'DISAGREE',
            'DIAG_WINDOW', 'SOURCE_RULES', 'smooth', 'loss_slope', 'cut', 'Suggestion', 'Curve', 'register_rule',
            'rule_skips', 'Analysis', 'default_settings', 'median_suggestion', 'suggest', 'analyze', 'steepest',
-           'lightning', 'lightning_2_5_3', 'minimum', 'steep', 'valley', 'slide', 'smith', 'robust', 'ratio']
+           'lightning', 'lightning_2_5_3', 'minimum', 'steep', 'valley', 'slide', 'smith', 'robust', 'ratio',
+           'cautious']
 
 # %% ../nbs/02_analysis.ipynb #1b99535d
 import functools, math, re, warnings
@@ -21,7 +22,7 @@ from .recording import Recording
 # %% ../nbs/02_analysis.ipynb #2567e2b1
 DEFAULT_WINDOW = 10        # points in the smoothing average (EMA: alpha = 2/(window+1)); chosen in bench/quality (see below)
 DEFAULT_DIVERGE_TH = 4.    # diverged once the smoothed loss exceeds this many times its best so far
-DEFAULT_RULE = 'valley'    # the rule `suggest` uses unless told otherwise; chosen in bench/quality (see below)
+DEFAULT_RULE = 'cautious'  # the rule `suggest` uses unless told otherwise; chosen in bench/quality (see below)
 
 # %% ../nbs/02_analysis.ipynb #6e371fd4
 _COMPILE_FROM = 5_000   # points from which the loops numpy cannot vectorize run compiled (in Python they take > 1 ms)
@@ -141,9 +142,9 @@ def _cut(losses, smoothed, diverge_th, window:int) -> int:
     if diverge_th is None: return n
     bad = ~np.isfinite(losses)
     m = int(np.argmax(bad)) if bad.any() else n               # the first non-finite loss ends the run
-    best = np.minimum.accumulate(smoothed[:m])                # smoothing keeps NaN local: all finite before m
-    warm = min(window, n // 4)                                # compared from where the average spans a whole window
-    s, b = smoothed[warm:m], best[warm:m]
+    warm = min(window, n // 4)                                # compared from where the average spans a whole window,
+    s = smoothed[warm:m]                                      # against the best since then (the first averages are a
+    b = np.minimum.accumulate(s)                              # batch or two: one lucky batch is no 'best'); finite before m
     with np.errstate(invalid='ignore', over='ignore'):
         over = s > diverge_th * b if len(b) and b[-1] > 0 else s - b > (diverge_th - 1) * np.abs(b)   # the same, for positive losses
     return warm + int(np.argmax(over)) if over.any() else m
@@ -621,3 +622,20 @@ def ratio(c:Curve,
     s = RULES[base](c, **kw)
     if s.lr is None: return s
     return replace(s, lower=s.upper/div, reason=f"{s.reason}; lower = upper/{div:g}")
+
+# %% ../nbs/02_analysis.ipynb #d8eee027
+@register_rule('cautious', skip_start=0.1, skip_end=5)
+def cautious(c:Curve,
+             lr_at:float=0.7,  # `robust`'s reading: where this share of the log-loss's fall is still to come
+             up:float=UP,      # upper = up × lr, at most the smoothed minimum
+             div:float=DIV     # lower = upper / div
+            ) -> Suggestion:
+    "The lower of `valley`'s and `robust`'s lrs; `robust`'s only counts from where the valley's descent starts."
+    if not (_number(lr_at) and 0 < lr_at <= 1): raise ValueError(f"lr_at: expected a number in (0, 1], got {lr_at!r}")
+    v, r = valley(c, up, div), robust(c, lr_at=lr_at, upper_at=min(lr_at, .2))
+    e, k = _longest_decrease(c.smoothed)
+    start = c.lrs[e - k if k > 1 else 0]
+    if r.lr is None or r.lr >= v.lr: s = replace(v, reason=f"valley, at or below robust's lr: {v.reason}")
+    elif r.lr < start: s = replace(v, reason=f"valley: {v.reason}; robust's {r.lr:.3g} lies before the descent starts ({start:.3g})")
+    else: s = _from_lr(c, r.lr, None, f"robust, below valley's {v.lr:.3g}: {r.reason}", up, div)
+    return replace(s, lower=min(s.lower, s.lr))   # CLR's base_lr: upper / div, but not above the constant lr

@@ -162,7 +162,8 @@ RULE_TEXT = {  # rule: what it picks, in a line (the dropdown shows it; the reas
     'slide': "where the slope stops changing, from the right (fastai)",
     'smith': "where the loss starts and stops falling (Smith's CLR bounds)",
     'robust': "backed off from the minimum of a robustly smoothed curve",
-    'ratio': "Smith's upper bound, lower = upper / 4"}
+    'ratio': "Smith's upper bound, lower = upper / 4",
+    'cautious': "the lower of valley and robust: too high costs more than too low"}
 
 # %% ../nbs/04b_widgets.ipynb #6b4f1d3b
 def _rule_options() -> list:

@@ -141,12 +141,14 @@ def test_noise_moves_robust_less_than_the_peers():
     assert spread('robust') < 0.5 * min(spread('steepest'), spread('lightning'), spread('steep'))
 
 def reference_cut(losses, smoothed, th, window):
-    "The cut written plainly: at the first non-finite loss, or at the first point from min(window, n/4) on whose smoothed loss exceeds th × the best so far."
+    """The cut written plainly: at the first non-finite loss, or at the first point from min(window, n/4) on whose smoothed
+    loss exceeds th × the best since then."""
     best, n = math.inf, len(losses)
     for i, (l, s) in enumerate(zip(losses, smoothed)):
         if not math.isfinite(l): return i
+        if i < min(window, n // 4): continue
         best = min(best, s)
-        if i >= min(window, n // 4) and s - best > (th - 1) * abs(best): return i
+        if s - best > (th - 1) * abs(best): return i
     return n
 
 @settings(max_examples=40, **settings_)

@@ -24,10 +24,20 @@ FIXED_LR = 1e-2
 TARGETS = (('lr', 'constant'), ('upper', 'onecycle'))
 COMBINE_K = 3
 
+RULE_KW = {'cautious': [dict(lr_at=a, up=u) for a in (.5, .7) for u in (4., 8.)]}   # rule constants chosen here too
+
 def candidates():
-    "{name: dict(rule=, window=, **rule_kw)}: the settings the default is chosen from (every rule at 4 windows)."
+    """{name: dict(rule=, window=, **rule_kw)}: the settings the default is chosen from (every rule at 4 windows, and the
+    constants of RULE_KW; a setting equal to the rule's defaults is named without them)."""
+    import inspect
     from lrwidgets import analysis as A
-    return {f'{rule} (w={w})': dict(rule=rule, window=w) for rule in A.RULES for w in (10, 20, 40, 80)}
+    out = {}
+    for rule, fn in A.RULES.items():
+        own = {k: p.default for k, p in inspect.signature(fn).parameters.items() if p.default is not p.empty}
+        for kw in RULE_KW.get(rule, [{}]):
+            args = ', '.join(f'{k}={v:g}' for k, v in kw.items() if own.get(k) != v)
+            for w in (10, 20, 40, 80): out[f"{rule}{f'({args})' if args else ''} (w={w})"] = dict(rule=rule, window=w, **kw)
+    return out
 
 def _lu(s):
     "(lr, upper) of a Suggestion, None where missing."
