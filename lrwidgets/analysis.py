@@ -6,10 +6,10 @@ Docs: https://lrwidgets.github.io/lrwidgets/analysis.html.md"""
 
 # %% auto #0
 __all__ = ['DEFAULT_WINDOW', 'DEFAULT_DIVERGE_TH', 'DEFAULT_RULE', 'RULES', 'UP', 'DIV', 'FLAT', 'TURN', 'NOISE', 'DISAGREE',
-           'DIAG_WINDOW', 'SOURCE_RULES', 'smooth', 'loss_slope', 'cut', 'Suggestion', 'Curve', 'register_rule',
-           'rule_skips', 'Analysis', 'default_settings', 'median_suggestion', 'suggest', 'analyze', 'steepest',
-           'lightning', 'lightning_2_5_3', 'minimum', 'steep', 'valley', 'slide', 'smith', 'robust', 'ratio',
-           'cautious']
+           'DIAG_WINDOW', 'SOURCE_RULES', 'smooth', 'loss_slope', 'cut', 'round3', 'num_text', 'Suggestion', 'Curve',
+           'register_rule', 'rule_skips', 'Analysis', 'default_settings', 'median_suggestion', 'suggest', 'analyze',
+           'steepest', 'lightning', 'lightning_2_5_3', 'minimum', 'steep', 'valley', 'slide', 'smith', 'robust',
+           'ratio', 'cautious']
 
 # %% ../nbs/02_analysis.ipynb #1b99535d
 import functools, math, re, warnings
@@ -52,12 +52,12 @@ def _ema_arrays(x:np.ndarray, alpha:float) -> np.ndarray:
     return out
 
 # %% ../nbs/02_analysis.ipynb #aec5cccd
-def _number(v) -> bool:
+def _is_real(v) -> bool:
     "Is `v` a real number (and not a bool)?"
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
 def _check_window(window) -> int:
-    if not _number(window) or not (1 <= window < math.inf) or window != int(window):
+    if not _is_real(window) or not (1 <= window < math.inf) or window != int(window):
         raise ValueError(f"window: expected a whole number of points >= 1, got {window!r}")
     return int(window)
 
@@ -132,7 +132,7 @@ def loss_slope(lrs,                        # learning rates, non-decreasing
 # %% ../nbs/02_analysis.ipynb #1c8e8e75
 def _check_th(diverge_th):
     if diverge_th is None: return None
-    if not _number(diverge_th) or not diverge_th > 1:
+    if not _is_real(diverge_th) or not diverge_th > 1:
         raise ValueError(f"diverge_th: expected a number > 1 (or None for no cut), got {diverge_th!r}")
     return float(diverge_th)
 
@@ -163,7 +163,13 @@ def cut(rec:Recording,                       # the range test
     return _cut(rec.losses, smooth(rec.losses, window, kind), _check_th(diverge_th), _check_window(window))
 
 # %% ../nbs/02_analysis.ipynb #c09bd784
-def _g(x): return 'None' if x is None else f"{x:.3g}"
+def round3(v:float) -> float:
+    "`v` to 3 significant digits: an lr as a person types it into code."
+    return float(f"{v:.3g}")
+
+def num_text(v, missing:str='–') -> str:
+    "A number in text, to 3 significant digits (as `round3`); `missing` for None."
+    return missing if v is None else f"{v:.3g}"
 
 @dataclass(frozen=True)
 class Suggestion:
@@ -177,8 +183,14 @@ class Suggestion:
     warnings: tuple[str, ...] = ()  # reasons not to trust it, each "what: what to do"
     def __repr__(self):
         w = f", warnings={self.warnings!r}" if self.warnings else ''
-        return (f"Suggestion(rule={self.rule!r}, lr={_g(self.lr)}, lower={_g(self.lower)}, upper={_g(self.upper)}, "
+        return (f"Suggestion(rule={self.rule!r}, lr={num_text(self.lr, 'None')}, lower={num_text(self.lower, 'None')}, "
+                f"upper={num_text(self.upper, 'None')}, "
                 f"index={self.index}, reason={self.reason!r}{w})")
+
+    def rounded(self) -> 'Suggestion':
+        "Its lrs to 3 significant digits (`round3`): what code lines and a schedule built from it use."
+        r = lambda v: None if v is None else round3(v)
+        return replace(self, lr=r(self.lr), lower=r(self.lower), upper=r(self.upper))
 
 def _none(reason, rule='') -> Suggestion: return Suggestion(None, None, None, None, rule, reason)
 
@@ -218,7 +230,7 @@ def _from_lr(c:Curve, lr, pos, reason, up=UP, div=DIV) -> Suggestion:
 # %% ../nbs/02_analysis.ipynb #57c0c89b
 def _skip(v, default, n, name) -> int:
     v = default if v is None else v
-    if not _number(v) or not (0 <= v < math.inf):
+    if not _is_real(v) or not (0 <= v < math.inf):
         raise ValueError(f"{name}: expected a number of points >= 0 (or a fraction < 1 of them), got {v!r}")
     return int(math.floor(v * n)) if v < 1 else min(int(v), n)
 
@@ -242,15 +254,15 @@ def rule_skips(rule,        # a name in `RULES`, or a rule function
     own = lambda v: v(**rule_kw) if callable(v) else v
     return tuple(_skip(own(getattr(fn, side, 0)), 0, n, side) for side in ('skip_start', 'skip_end'))
 
-def _checked(s, name, n) -> Suggestion:
+def _checked_answer(s, name, n) -> Suggestion:
     "The answer of rule `name` on an `n`-point curve, or a TypeError/ValueError saying how it breaks the contract."
     if not isinstance(s, Suggestion): raise TypeError(f"rule {name!r}: expected it to return a Suggestion, got {type(s).__name__}")
     for f in ('lr', 'lower', 'upper'):
         v = getattr(s, f)
-        if v is not None and not _number(v): raise TypeError(f"rule {name!r}: expected {f} to be a number or None, got {v!r}")
+        if v is not None and not _is_real(v): raise TypeError(f"rule {name!r}: expected {f} to be a number or None, got {v!r}")
     if s.index is not None and not (isinstance(s.index, (int, np.integer)) and 0 <= s.index < n):
         raise ValueError(f"rule {name!r}: expected an index into its {n}-point curve or None, got {s.index!r}")
-    if s.lr is not None and all(_number(v) for v in (s.lower, s.upper)) and s.lower > s.upper:
+    if s.lr is not None and all(_is_real(v) for v in (s.lower, s.upper)) and s.lower > s.upper:
         raise ValueError(f"rule {name!r}: expected lower <= upper, got lower={s.lower:g} > upper={s.upper:g}")
     return s
 
@@ -269,7 +281,7 @@ def _suggest(lrs, losses, sm, kept, name, fn, skip_start, skip_end, rule_kw) -> 
     lo, hi = c.smoothed.min(), c.smoothed.max()
     if hi - lo <= 1e-12 * max(abs(lo), abs(hi)): return _none("the smoothed loss is flat", name)
     if not (c.smoothed[1:] < c.smoothed[:-1]).any(): return _none("the smoothed loss never falls", name)
-    s = _checked(fn(c, **rule_kw), name, len(c))
+    s = _checked_answer(fn(c, **rule_kw), name, len(c))
     if s.lr is None: return replace(s, rule=name)
     if not all(v is not None and np.isfinite(v) for v in (s.lr, s.lower, s.upper)):
         return _none(f"the rule gave lr={s.lr}, lower={s.lower}, upper={s.upper}", name)
@@ -508,7 +520,7 @@ def valley(c:Curve, up=UP, div=DIV) -> Suggestion:
 @register_rule('slide', skip_start=0.1, skip_end=5)
 def slide(c:Curve, lr_diff:int=15, thresh:float=.005, adjust_value:float=1., up=UP, div=DIV) -> Suggestion:
     "fastai's `slide`: slide a `lr_diff`-point window left until the gradients at its ends differ by <= `thresh`."
-    if not (_number(lr_diff) and lr_diff == int(lr_diff) >= 1 and _number(thresh) and thresh >= 0 and _number(adjust_value) and adjust_value > 0):
+    if not (_is_real(lr_diff) and lr_diff == int(lr_diff) >= 1 and _is_real(thresh) and thresh >= 0 and _is_real(adjust_value) and adjust_value > 0):
         raise ValueError(f"slide: expected a whole lr_diff >= 1, thresh >= 0 and adjust_value > 0, "
                          f"got lr_diff={lr_diff!r}, thresh={thresh!r}, adjust_value={adjust_value!r}")
     n, lr_diff = len(c), int(lr_diff)
@@ -528,7 +540,7 @@ def smith(c:Curve,
           back:float=0.1    # `upper`: last point still this share of the fall above the minimum
          ) -> Suggestion:
     "Smith's CLR bounds: where the smoothed loss clearly starts falling, and where it stops (backed off from the minimum)."
-    if not (_number(start) and _number(back) and 0 <= start < 1 and 0 <= back < 1):
+    if not (_is_real(start) and _is_real(back) and 0 <= start < 1 and 0 <= back < 1):
         raise ValueError(f"smith: expected 0 <= start < 1 and 0 <= back < 1, got start={start!r}, back={back!r}")
     L = c.smoothed
     m = int(np.argmin(L)); t = int(np.argmax(L[:m+1])); fall = L[t] - L[m]
@@ -562,7 +574,7 @@ def robust(c:Curve,
            bins:int=256         # steps of the log-lr grid (the cost grows linearly with them)
           ) -> Suggestion:
     "Backed off from the minimum of a robustly smoothed log-loss over log-lr, by share of the fall still to come."
-    if not (all(_number(v) for v in (width, lr_at, upper_at, div, bins))
+    if not (all(_is_real(v) for v in (width, lr_at, upper_at, div, bins))
             and 0 < width <= 1 and 0 <= upper_at <= lr_at <= 1 and div >= 1 and int(bins) == bins >= 8):
         raise ValueError(f"robust: expected 0 < width <= 1, 0 <= upper_at <= lr_at <= 1, div >= 1 and whole bins >= 8, "
                          f"got width={width!r}, lr_at={lr_at!r}, upper_at={upper_at!r}, div={div!r}, bins={bins!r}")
@@ -627,11 +639,11 @@ def ratio(c:Curve,
 @register_rule('cautious', skip_start=0.1, skip_end=5)
 def cautious(c:Curve,
              lr_at:float=0.7,  # `robust`'s reading: where this share of the log-loss's fall is still to come
-             up:float=UP,      # upper = up × lr, at most the smoothed minimum
+             up:float=8.,      # upper = up × lr, at most the smoothed minimum
              div:float=DIV     # lower = upper / div
             ) -> Suggestion:
     "The lower of `valley`'s and `robust`'s lrs; `robust`'s only counts from where the valley's descent starts."
-    if not (_number(lr_at) and 0 < lr_at <= 1): raise ValueError(f"lr_at: expected a number in (0, 1], got {lr_at!r}")
+    if not (_is_real(lr_at) and 0 < lr_at <= 1): raise ValueError(f"lr_at: expected a number in (0, 1], got {lr_at!r}")
     v, r = valley(c, up, div), robust(c, lr_at=lr_at, upper_at=min(lr_at, .2))
     e, k = _longest_decrease(c.smoothed)
     start = c.lrs[e - k if k > 1 else 0]

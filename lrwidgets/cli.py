@@ -197,8 +197,6 @@ def run_experiment(cfg:dict, progress:bool=True) -> Recording:
     return rec
 
 # %% ../nbs/05_cli.ipynb #59878116
-def _fmt(x): return '-' if x is None else f"{x:.3g}"
-
 def suggestions(rec, rules=None, **kw) -> dict:
     "`{rule: Suggestion}` for each of `rules` (default: all of `RULES`, the default rule first)."
     from lrwidgets.analysis import suggest, RULES, DEFAULT_RULE
@@ -207,9 +205,9 @@ def suggestions(rec, rules=None, **kw) -> dict:
 
 def suggestion_table(sugs:dict) -> str:
     "A plain-text table of `{rule: Suggestion}`, then each distinct warning with the rules that gave it."
-    from lrwidgets.analysis import DEFAULT_RULE
+    from lrwidgets.analysis import DEFAULT_RULE, num_text
     rows = [('rule', 'lr', 'lower', 'upper', 'reason')]
-    rows += [(r + ('*' if r == DEFAULT_RULE else ''), _fmt(s.lr), _fmt(s.lower), _fmt(s.upper), str(s.reason)) for r, s in sugs.items()]
+    rows += [(r + ('*' if r == DEFAULT_RULE else ''), num_text(s.lr, '-'), num_text(s.lower, '-'), num_text(s.upper, '-'), str(s.reason)) for r, s in sugs.items()]
     w = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ['  '.join(c.ljust(w[i]) for i, c in enumerate(row[:4])) + '  ' + row[4] for row in rows]
     warned = {}

@@ -18,9 +18,9 @@ from bokeh.models import CategoricalSlider, CustomJS, Div, InlineStyleSheet, Rad
 from bokeh.resources import INLINE
 import lrwidgets
 from .recording import Recording, atomic_write
-from .analysis import analyze, default_settings, RULES, DEFAULT_DIVERGE_TH
+from .analysis import analyze, default_settings, num_text, RULES, DEFAULT_DIVERGE_TH
 from .schedules import OneCycle
-from .plots import range_test_data, range_test_figure, schedule_data, schedule_figure
+from .plots import display_line, range_test_data, range_test_figure, schedule_data, schedule_figure
 
 # %% ../nbs/04c_html_report.ipynb #fea1ecbb
 WINDOWS = (1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50, 75, 100)  # smoothing windows offered by the report's slider
@@ -61,7 +61,6 @@ class _Interner:
         return self.index[item]
 
 # %% ../nbs/04c_html_report.ipynb #9e841c4c
-def _num(v) -> str: return '-' if v is None else f"{v:.4g}"
 def _esc(s) -> str: return html.escape(str(s), quote=True)   # every text from a Recording goes through this
 
 def readout_html(sug,             # an `analysis.Suggestion` (or None when the analysis failed)
@@ -76,7 +75,7 @@ def readout_html(sug,             # an `analysis.Suggestion` (or None when the a
     warns = f'<ul class="lrw-warnings">{warns}</ul>' if warns else ''
     code = f'<div class="lrw-code"><code>{_esc(schedule.torch_call())}</code></div>' if schedule is not None else ''
     return (f'<div class="lrw-readout" data-lr="{attr(sug.lr)}" data-lower="{attr(sug.lower)}" data-upper="{attr(sug.upper)}">'
-            f'suggested lr <b class="lrw-lr">{_num(sug.lr)}</b>, range <b class="lrw-range">[{_num(sug.lower)}, {_num(sug.upper)}]</b>'
+            f'suggested lr <b class="lrw-lr">{num_text(sug.lr)}</b>, range <b class="lrw-range">[{num_text(sug.lower)}, {num_text(sug.upper)}]</b>'
             f'<div class="lrw-reason">{_esc(sug.reason)}</div>{warns}{code}</div>')
 
 # %% ../nbs/04c_html_report.ipynb #d037e05b
@@ -138,12 +137,15 @@ def report_grid(rec:Recording,
     schedules = {}                                 # upper bound -> (schedule, its plot data): one per distinct suggestion
     def preview(sug):
         if problem is not None or sug is None or sug.upper is None: return None, {}
+        sug = sug.rounded()                        # the lrs a person types: the code line, the curve and its band agree
         if sug.upper not in schedules:
             try: s = OneCycle.from_suggestion(sug, total_steps=total_steps)
             except (ValueError, TypeError): s = None
             sd = {} if s is None else schedule_data(s, steps_per_epoch=steps_per_epoch, max_points=schedule_points)
             schedules[sug.upper] = s, {f'sched/{k}': v for k, v in sd.items()}
-        return schedules[sug.upper]
+        s, sd = schedules[sug.upper]
+        if sd and sug.lower is not None: sd = {**sd, 'sched/band': dict(lower=np.array([sug.lower]), upper=np.array([sug.upper]))}
+        return s, sd
     cols, payloads, readouts = _Interner(), _Interner(), _Interner()
     combos, combo_bases, combo_readout, suggested = [], [], [], False
     for w, kind, t, r in itertools.product(windows, kinds, ths, rules):          # the order of AXES
@@ -152,7 +154,8 @@ def report_grid(rec:Recording,
         sug = None if a is None else a.suggestion
         suggested = suggested or (sug is not None and sug.lr is not None)
         sched, sched_data = preview(sug)
-        combos.append({**{f'rt/{k}': v for k, v in range_test_data(rec, a, max_points=max_points).items()}, **sched_data})
+        line = display_line(rec, a, w, kind)                                  # the explorer's line: no lag
+        combos.append({**{f'rt/{k}': v for k, v in range_test_data(rec, a, max_points=max_points, lines=[line]).items()}, **sched_data})
         combo_bases.append([rec.lrs, rec.df['iteration'].to_numpy(), rec.losses] +
                            ([] if a is None else [np.asarray(a.smoothed, 'float64'), np.asarray(a.slope, 'float64')]))
         combo_readout.append(readouts.add(readout_html(sug, sched, err)))
@@ -258,13 +261,14 @@ def report_html(rec:Recording, **grid_kw) -> str:
     th = CategoricalSlider(title='divergence threshold (x best loss)', categories=grid['thresholds'], value=grid['thresholds'][j], width=260, name='lrwidgets:diverge_th')
     kind = RadioButtonGroup(labels=[kd.upper() for kd in grid['kinds']], active=sk, name='lrwidgets:kind', align='end')
     rule = Select(title='rule', options=grid['rules'], value=grid['rules'][r], width=160, name='lrwidgets:rule')
-    readout = Div(text=grid['readouts'][grid['combo_readout'][k]], width=720, name='lrwidgets:readout', stylesheets=[InlineStyleSheet(css=_READOUT_CSS)])
+    readout = Div(text=grid['readouts'][grid['combo_readout'][k]], sizing_mode='stretch_width', name='lrwidgets:readout', stylesheets=[InlineStyleSheet(css=_READOUT_CSS)])
     cb = CustomJS(args=dict(win=win, kind=kind, th=th, rule=rule, srcs=srcs, readout=readout), code=_SELECT_JS)
     for w in (win, th, rule): w.js_on_change('value', cb)
     kind.js_on_change('active', cb)
-    preview = sc_layout if grid['has_preview'] else Div(text=f'<p class="lrw-no-preview">{_esc(grid["preview"])}</p>', width=720,
+    preview = sc_layout if grid['has_preview'] else Div(text=f'<p class="lrw-no-preview">{_esc(grid["preview"])}</p>', sizing_mode='stretch_width',
                                                         name='lrwidgets:no-preview', stylesheets=[InlineStyleSheet(css=_READOUT_CSS)])
-    root = column(row(win, kind, th, rule, stylesheets=[InlineStyleSheet(css=_WRAP_CSS)]), readout, rt_layout, preview)
+    root = column(row(win, kind, th, rule, stylesheets=[InlineStyleSheet(css=_WRAP_CSS)]), readout, rt_layout, preview,
+                  sizing_mode='stretch_width')                                          # as wide as the window
     n_entries = len(grid['combos'])
     note = (f"Range test {rec.label!r}: {len(rec)} iterations, lr {rec.lrs[0]:.3g} → {rec.lrs[-1]:.3g}. "
             f"Analysed in Python by lrwidgets {lrwidgets.__version__} for {n_entries} settings "

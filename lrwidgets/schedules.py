@@ -57,10 +57,10 @@ def _increasing(name, vs, lo=0) -> tuple:
     return vs
 
 # %% ../nbs/03_schedules.ipynb #790a441f
-def _fmt(v) -> str:
+def _code(v) -> str:
     "A value as it reads in Python code."
-    if isinstance(v, tuple): return f"({', '.join(map(_fmt, v))}{',' if len(v) == 1 else ''})"
-    if isinstance(v, list): return f"[{', '.join(map(_fmt, v))}]"
+    if isinstance(v, tuple): return f"({', '.join(map(_code, v))}{',' if len(v) == 1 else ''})"
+    if isinstance(v, list): return f"[{', '.join(map(_code, v))}]"
     if callable(v): return getattr(v, '__name__', repr(v))
     return repr(v)
 
@@ -101,7 +101,7 @@ class Schedule:
     def _given(self, names) -> list:
         "`name=value` strings of the arguments in `names` that differ from their defaults (or have none)."
         d = self._defaults()
-        return [f"{k}={_fmt(self._kw[k])}" for k in names
+        return [f"{k}={_code(self._kw[k])}" for k in names
                 if d[k] is inspect.Parameter.empty or not _same(self._kw[k], d[k])]
 
     def __repr__(self): return f"{type(self).__name__}({', '.join(self._given(self._kw))})"
@@ -381,7 +381,7 @@ class _ScalesLR(Schedule):
     "A schedule that scales the optimizer's lr (`lr`), as torch's chainable schedulers do."
     lr_params = ('lr',)
     chainable = True
-    def torch_call(self) -> str: return f"{super().torch_call()}  # optimizer with lr={_fmt(self.lr)}"
+    def torch_call(self) -> str: return f"{super().torch_call()}  # optimizer with lr={_code(self.lr)}"
     def _to_torch(self, optimizer):
         import torch.optim.lr_scheduler as S
         _set_lr(optimizer, self.lr)
@@ -558,7 +558,7 @@ class ExponentialDecay(_ScalesLR):
     def _lrs(self, t): return self.initial_learning_rate*self._factor(t)
     def torch_call(self):
         e = f"t // {self.decay_steps}" if self.staircase else f"t / {self.decay_steps}"
-        return f"LambdaLR(optimizer, lambda t: {_fmt(self.decay_rate)} ** ({e}))  # optimizer with lr={_fmt(self.lr)}"
+        return f"LambdaLR(optimizer, lambda t: {_code(self.decay_rate)} ** ({e}))  # optimizer with lr={_code(self.lr)}"
     def _to_torch(self, optimizer): return _lambda_lr(self, optimizer)
 
 # %% ../nbs/03_schedules.ipynb #f2dfab6b
@@ -582,8 +582,8 @@ class PiecewiseConstantDecay(_ScalesLR):
     def _lrs(self, t): return np.array(self.values)[np.searchsorted(self.boundaries, t, side='left')]
     def _factor(self, t): return self._lrs(t)/self.lr
     def torch_call(self):
-        return (f"LambdaLR(optimizer, lambda t: {_fmt(self.values)}[sum(t > b for b in {_fmt(self.boundaries)})] / {_fmt(self.lr)})"
-                f"  # optimizer with lr={_fmt(self.lr)}")
+        return (f"LambdaLR(optimizer, lambda t: {_code(self.values)}[sum(t > b for b in {_code(self.boundaries)})] / {_code(self.lr)})"
+                f"  # optimizer with lr={_code(self.lr)}")
     def _to_torch(self, optimizer): return _lambda_lr(self, optimizer)
 
 # %% ../nbs/03_schedules.ipynb #02a9b9f7
@@ -705,7 +705,7 @@ class Sequence(Schedule):
 
     def torch_call(self):
         parts = ', '.join(s.torch_call().split('  #')[0] for s in self.schedules)
-        return f"SequentialLR(optimizer, [{parts}], milestones={self.milestones})  # optimizer with lr={_fmt(self.lr)}"
+        return f"SequentialLR(optimizer, [{parts}], milestones={self.milestones})  # optimizer with lr={_code(self.lr)}"
     def _to_torch(self, optimizer):
         from torch.optim.lr_scheduler import SequentialLR
         _set_lr(optimizer, self.lr)
@@ -782,8 +782,8 @@ class _HF(_ScalesLR):
 
     def torch_call(self) -> str:
         kw = self.hf_kwargs
-        return (f"get_scheduler({kw.pop('name')!r}, optimizer, {', '.join(f'{k}={_fmt(v)}' for k, v in kw.items())})"
-                f"  # transformers; optimizer with lr={_fmt(self.lr)}")
+        return (f"get_scheduler({kw.pop('name')!r}, optimizer, {', '.join(f'{k}={_code(v)}' for k, v in kw.items())})"
+                f"  # transformers; optimizer with lr={_code(self.lr)}")
 
     @classmethod
     def from_suggestion(cls, sug, peak:str='upper', **kwargs) -> '_HF':

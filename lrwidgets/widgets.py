@@ -19,11 +19,11 @@ from bokeh.protocol import Protocol
 from fastcore.basics import patch
 from jupyter_bokeh import BokehModel
 from .recording import Recording
-from .analysis import analyze, median_suggestion, rule_skips, Suggestion, RULES, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
+from .analysis import analyze, median_suggestion, num_text, round3, rule_skips, Suggestion, RULES, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
 from .schedules import (OneCycle, Cyclic, CosineAnnealing, CosineWarmRestarts, Exponential, Step, Sequence,
                                  HFLinear, HFCosine, HFCosineWithRestarts, HFPolynomial, HFConstantWithWarmup, HFInverseSqrt,
                                  HFCosineWithMinLR, HFWarmupStableDecay)
-from .plots import (centred, load_bokehjs, range_test_data, range_test_figure, schedule_data, schedule_figure, set_frame, set_x_log,
+from .plots import (display_line, load_bokehjs, range_test_data, range_test_figure, schedule_data, schedule_figure, set_frame, set_x_log,
                     update_sources)
 
 # %% ../nbs/04b_widgets.ipynb #16f977ae
@@ -43,13 +43,7 @@ def _typed(v:float) -> float:
     "`v` as a person would type it: float noise from slider steps removed (0.8999999999999999 -> 0.9)."
     return float(f"{v:.12g}")
 
-def _lr3(v:float) -> float:
-    "An lr to 3 significant digits, as suggestions are written into code."
-    return float(f"{v:.3g}")
 
-def _fmt(v) -> str:
-    "A number in text: 3 significant digits (Python's `.3g`, as the plots' tooltips), '–' for None."
-    return '–' if v is None else f"{v:.3g}"
 
 # %% ../nbs/04b_widgets.ipynb #5d2f7b10
 def _problem(rec:Recording):
@@ -163,7 +157,7 @@ RULE_TEXT = {  # rule: what it picks, in a line (the dropdown shows it; the reas
     'smith': "where the loss starts and stops falling (Smith's CLR bounds)",
     'robust': "backed off from the minimum of a robustly smoothed curve",
     'ratio': "Smith's upper bound, lower = upper / 4",
-    'cautious': "the lower of valley and robust: too high costs more than too low"}
+    'cautious': "lower of valley and robust"}
 
 # %% ../nbs/04b_widgets.ipynb #6b4f1d3b
 def _rule_options() -> list:
@@ -278,10 +272,9 @@ def _skips(self:RangeTestExplorer) -> list:
 # %% ../nbs/04b_widgets.ipynb #2f61c0b9
 @patch
 def _lines(self:RangeTestExplorer, analyses) -> list:
-    "The smoothed line drawn for each run: `plots.centred` (the analysis' smoothing without its lag) up to the cut, so the diverged tail cannot bend it; the analysis' own smoothing after."
+    "The smoothed line drawn for each run: `plots.display_line` (the analysis' smoothing without its lag, up to the cut)."
     s = self.settings
-    return [None if not len(r) else centred(r.losses, s['window'], s['kind']) if a is None
-            else np.r_[centred(r.losses[:a.cut], s['window'], s['kind']), a.smoothed[a.cut:]] for r, a in zip(self.recs, analyses)]
+    return [display_line(r, a, s['window'], s['kind']) for r, a in zip(self.recs, analyses)]
 
 # %% ../nbs/04b_widgets.ipynb #9a3d5e27
 @patch
@@ -298,18 +291,13 @@ def limits(self:RangeTestExplorer) -> dict:
     return dict(minimum=med(mins), diverged=med(cuts))
 
 # %% ../nbs/04b_widgets.ipynb #7e0b2c93
-def _rounded(sug:Suggestion) -> Suggestion:
-    "`sug` with its lrs to 3 significant digits: what the code lines and a following previewer use."
-    r = lambda v: None if v is None else _lr3(v)
-    return replace(sug, lr=r(sug.lr), lower=r(sug.lower), upper=r(sug.upper))
-
 _PRE = "<pre style='white-space:pre-wrap;overflow-wrap:normal;word-break:normal;user-select:all;margin:.3em 0'>{}</pre>"
 
 # %% ../nbs/04b_widgets.ipynb #7e0b2c94
 @patch
 def _code_lines(self:RangeTestExplorer, sug) -> str:
     "Torch lines for 1cycle and CLR from `sug` (its lrs to 3 digits, as a person types them), or '' when it has no bounds."
-    lines, sug = [], _rounded(sug)
+    lines, sug = [], sug.rounded()
     for make in (lambda: OneCycle.from_suggestion(sug, total_steps=self.total_steps), lambda: Cyclic.from_suggestion(sug)):
         try: lines.append(make().torch_call())
         except Exception: pass  # e.g. a rule that gives no lower bound: no CLR line
@@ -322,7 +310,7 @@ def _readout(self:RangeTestExplorer, analyses, sug, code:str) -> str:
     if sug.lr is None: return f"<b>no suggestion</b>: {html.escape(str(sug.reason))}"
     rows = ''
     if len(self.recs) > 1:
-        cells = lambda a: ''.join(f"<td>{_fmt(getattr(a.suggestion, f) if a else None)}</td>" for f in ('lr', 'lower', 'upper'))
+        cells = lambda a: ''.join(f"<td>{num_text(getattr(a.suggestion, f) if a else None)}</td>" for f in ('lr', 'lower', 'upper'))
         rows = ''.join(f"<tr><td>{html.escape(r.label)}</td>{cells(a)}</tr>" for r, a in zip(self.recs, analyses))
         rows = f"<table><tr><th>run</th><th>lr</th><th>lower</th><th>upper</th></tr>{rows}</table>combined: "
     warns = ''.join(f"<div style='color:#8a5300'>⚠ {html.escape(w)}</div>" for w in getattr(sug, 'warnings', ()))
@@ -330,7 +318,7 @@ def _readout(self:RangeTestExplorer, analyses, sug, code:str) -> str:
            f"exact: lr={sug.lr!r}, lower={sug.lower!r}, upper={sug.upper!r}</details>")
     code = ("<div><i>the schedule below follows this suggestion</i></div>" if self.linked is not None
             else _PRE.format(html.escape(code)))
-    return f"{rows}<b>lr {_fmt(sug.lr)}</b>, range [{_fmt(sug.lower)}, {_fmt(sug.upper)}] {why}{warns}{code}"
+    return f"{rows}<b>lr {num_text(sug.lr)}</b>, range [{num_text(sug.lower)}, {num_text(sug.upper)}] {why}{warns}{code}"
 
 # %% ../nbs/04b_widgets.ipynb #5b8f31ea
 @patch
@@ -491,7 +479,7 @@ class SchedulePreviewer(FreshPlots, W.VBox):
         d['momentum'] = (params.get('base_momentum', d['momentum'][0]), params.get('max_momentum', d['momentum'][1]))
         given = dict(kind=kind, steps_per_epoch=steps_per_epoch, epochs=epochs, **d)
         PREVIEW_KINDS[kind](**self._params_of(given))          # what the schedule refuses, the previewer refuses
-        self.controls = dict(kind=W.Dropdown(options=list(PREVIEW_KINDS), value=kind, description='schedule', style=_STYLE),
+        self.controls = dict(kind=W.Dropdown(options=list(PREVIEW_KINDS), value=kind, description='schedule', style=_STYLE, layout=_wide()),
                              steps_per_epoch=W.BoundedIntText(steps_per_epoch, min=1, max=max(10**7, steps_per_epoch), description='steps per epoch', style=_STYLE),
                              epochs=W.IntSlider(epochs, min=1, max=max(epochs, 200), description='epochs', style=_STYLE, layout=_wide(), continuous_update=False),
                              follow=W.Checkbox(True, description='follow the suggestion', indent=False, layout=W.Layout(display='none')),
@@ -653,7 +641,7 @@ def set_suggestion(self:SchedulePreviewer,
     cls, args = _PREVIEW[kind]
     try:
         if sug.lr is None: raise ValueError(f"the suggestion has no lr ({sug.reason})")
-        r = _rounded(sug)
+        r = sug.rounded()
         if hasattr(cls, 'from_suggestion'):
             sched = cls.from_suggestion(r, **{k: v for k, v in self.params.items() if k not in cls.lr_params})
             values = {args[k]: getattr(sched, k) for k in cls.lr_params if k in args}

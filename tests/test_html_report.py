@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from lrwidgets import Recording, synthetic
 from lrwidgets import analyze, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
+from lrwidgets.plots import display_line
+from lrwidgets.analysis import round3
 from lrwidgets import OneCycle
 from lrwidgets.html_report import report, report_grid, grid_entry, entry_data, WINDOWS, DIVERGE_THS
 
@@ -28,12 +30,13 @@ def test_every_entry_is_the_python_analysis():
         attr = lambda n: (lambda v: float(v) if v else None)(re.search(f'data-{n}="([^"]*)"', ro).group(1))
         assert (attr('lr'), attr('lower'), attr('upper')) == (a.suggestion.lr, a.suggestion.lower, a.suggestion.upper)
         d = entry_data(g, k)
-        np.testing.assert_allclose(d['rt/smooth_0']['loss'], a.smoothed[:a.cut], rtol=5e-6)
+        np.testing.assert_allclose(d['rt/smooth_0']['loss'], display_line(rec, a, int(w), kind)[:a.cut], rtol=5e-6)   # no lag
         np.testing.assert_allclose(d['rt/slope_0']['slope'], a.slope[:a.cut][np.isfinite(a.slope[:a.cut])], rtol=5e-6, atol=1e-12)
         assert len(d['rt/raw_after_0']['loss']) == np.isfinite(rec.losses[a.cut:]).sum()
         if a.suggestion.upper is not None:
-            sched = OneCycle.from_suggestion(a.suggestion, total_steps=rec.meta['total_steps'])
+            sched = OneCycle.from_suggestion(a.suggestion.rounded(), total_steps=rec.meta['total_steps'])   # as its code line
             assert max(d['sched/lr']['lr']) == pytest.approx(sched.lrs().max(), rel=5e-6)
+            assert (d['sched/band']['lower'], d['sched/band']['upper']) == ([round3(a.suggestion.lower)], [round3(a.suggestion.upper)])
         checked += 1
     assert checked > 300
     sma = entry_data(g, grid_entry(g, 20, 4., 'valley', 'sma'))['rt/smooth_0']['loss']

@@ -141,12 +141,65 @@ def shifted(which):
     logits = x @ (w if which == 'pre' else w2) + rng.gumbel(size=(n, 4))   # noisy labels: the oracle stays above 0
     return _t(*_split(x, logits.argmax(1), 1000 if which == 'pre' else 200))
 
+# --- tasks added after the default rule (`cautious`) was designed on the thirteen above: a prospective check -------
+@lru_cache(None)
+def wine():
+    "sklearn's wine data (178 samples, 13 features), standardised."
+    from sklearn.datasets import load_wine
+    x, y = load_wine(return_X_y=True)
+    xt, yt, xv, yv = _split(x.astype(np.float32), y, 58)
+    xt, xv = _std(xt, xv)
+    return _t(xt, yt, xv, yv)
+
+@lru_cache(None)
+def digits_images():
+    "sklearn's 8x8 digits as 1-channel images, pixels / 16."
+    from sklearn.datasets import load_digits
+    x, y = load_digits(return_X_y=True)
+    return _t(*_split((x / 16).astype(np.float32).reshape(-1, 1, 8, 8), y, 500))
+
+@lru_cache(None)
+def friedman():
+    "make_friedman1 (10 features, 5 informative, noise 1), standardised target."
+    from sklearn.datasets import make_friedman1
+    x, y = make_friedman1(n_samples=1500, n_features=10, noise=1.0, random_state=0)
+    xt, yt, xv, yv = _split(x.astype(np.float32), y.astype(np.float32), 500)
+    m, s = yt.mean(), yt.std()
+    return _t(xt, ((yt - m) / s)[:, None], xv, ((yv - m) / s)[:, None])
+
+@lru_cache(None)
+def moons():
+    "make_moons (noise 0.3), standardised."
+    from sklearn.datasets import make_moons
+    x, y = make_moons(n_samples=1500, noise=0.3, random_state=0)
+    xt, yt, xv, yv = _split(x.astype(np.float32), y, 500)
+    xt, xv = _std(xt, xv)
+    return _t(xt, yt, xv, yv)
+
+@lru_cache(None)
+def iris():
+    "sklearn's iris (150 samples), standardised."
+    from sklearn.datasets import load_iris
+    x, y = load_iris(return_X_y=True)
+    xt, yt, xv, yv = _split(x.astype(np.float32), y, 50)
+    xt, xv = _std(xt, xv)
+    return _t(xt, yt, xv, yv)
+
 # --- models --------------------------------------------------------------------------------------------
 def mlp(n_in, n_out, width=32): return nn.Sequential(nn.Linear(n_in, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, n_out))
 
 def cnn_bn(): return nn.Sequential(nn.Conv2d(1, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2),
                                    nn.Conv2d(6, 12, 3, padding=1), nn.BatchNorm2d(12), nn.ReLU(), nn.MaxPool2d(2),
                                    nn.Flatten(), nn.Linear(12 * 3 * 3, 4))
+
+def cnn_digits(): return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                                       nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                                       nn.Flatten(), nn.Linear(16 * 2 * 2, 10))
+
+def deep_tanh(n_in=2, n_out=2, width=32, depth=6):
+    layers = [nn.Linear(n_in, width), nn.Tanh()]
+    for _ in range(depth - 2): layers += [nn.Linear(width, width), nn.Tanh()]
+    return nn.Sequential(*layers, nn.Linear(width, n_out))
 
 class Recurrent(nn.Module):
     "A GRU or LSTM over a sequence (tokens embedded, or real values), its last state through a linear head."
@@ -190,6 +243,9 @@ _sgd = lambda p, lr: torch.optim.SGD(p, lr=lr)
 _sgdm = lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9)
 _adam = lambda p, lr: torch.optim.Adam(p, lr=lr)
 _adamw = lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.05)
+_nesterov = lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9, nesterov=True)
+_rmsprop = lambda p, lr: torch.optim.RMSprop(p, lr=lr)
+_adagrad = lambda p, lr: torch.optim.Adagrad(p, lr=lr)
 
 TASKS = {t.name: t for t in [
     Task('cancer_logreg_sgd', 'logistic regression, plain SGD, cross-entropy on load_breast_cancer with raw features',
@@ -218,7 +274,19 @@ TASKS = {t.name: t for t in [
          running_sum, lambda: Recurrent(nn.LSTM, 1), _sgdm, F.mse_loss, bs=32, steps=150),
     Task('attn_adamw', 'one self-attention layer (d=16, 2 heads), AdamW, cross-entropy: the most frequent token',
          majority, TinyTransformer, _adamw, F.cross_entropy, bs=32, steps=150),
+    # added after `cautious` was designed on the tasks above (FRESH): they test it, they did not shape it
+    Task('wine_nesterov', 'MLP 13-32-32-3, SGD(momentum=0.9, nesterov=True), cross-entropy on load_wine (120 training samples)',
+         wine, lambda: mlp(13, 3), _nesterov, F.cross_entropy, bs=16, steps=150),
+    Task('digits_cnn_adam', 'CNN (2 conv, no BatchNorm), Adam, cross-entropy on load_digits as 8x8 images',
+         digits_images, cnn_digits, _adam, F.cross_entropy, bs=32, steps=150),
+    Task('friedman_rmsprop', 'MLP 10-32-32-1, RMSprop, MSE on make_friedman1 (noise 1)',
+         friedman, lambda: mlp(10, 1), _rmsprop, F.mse_loss, bs=32, steps=200),
+    Task('moons_deep_sgd', '6-layer tanh MLP (width 32), plain SGD, cross-entropy on make_moons (noise 0.3)',
+         moons, deep_tanh, _sgd, F.cross_entropy, bs=32, steps=200),
+    Task('iris_adagrad', 'MLP 4-32-32-3, Adagrad, cross-entropy on load_iris (100 training samples)',
+         iris, lambda: mlp(4, 3), _adagrad, F.cross_entropy, bs=16, steps=150),
 ]}
+FRESH = ('wine_nesterov', 'digits_cnn_adam', 'friedman_rmsprop', 'moons_deep_sgd', 'iris_adagrad')
 
 # --- training ------------------------------------------------------------------------------------------
 def batches(task, n, seed):

@@ -7,6 +7,8 @@ from lrwidgets import Recording, synthetic, suggest
 from lrwidgets.html_report import report
 from lrwidgets import analyze, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
 from lrwidgets.html_report import WINDOWS, DIVERGE_THS
+from lrwidgets.plots import display_line
+from lrwidgets.analysis import round3
 from browser_helpers import screenshot
 
 LABEL = '<script>alert(1)</script> & "digits" 100%'   # '%' too: the ini is read without interpolation
@@ -39,7 +41,7 @@ def check_matches_python(page, rec, window, diverge_th, rule, kind='ema'):
     assert (ro['lr'], ro['lower'], ro['upper']) == (a.suggestion.lr, a.suggestion.lower, a.suggestion.upper), (window, diverge_th, rule, ro)
     assert a.suggestion.reason in ro['text']
     sm = page.evaluate(JS_SOURCE, 'rt/smooth_0')
-    np.testing.assert_allclose(sm['loss'], a.smoothed[:a.cut], rtol=1e-5)
+    np.testing.assert_allclose(sm['loss'], display_line(rec, a, window, kind)[:a.cut], rtol=1e-5)   # the explorer's line, no lag
     np.testing.assert_allclose(sm['lr'], rec.lrs[:a.cut], rtol=1e-5)
     after = page.evaluate(JS_SOURCE, 'rt/smooth_after_0')
     assert len(after['loss']) == len(rec) - a.cut
@@ -88,7 +90,9 @@ def test_report_controls_select_the_python_analysis(run, page):
     code = OneCycle_code(last.suggestion, rec)
     assert code in readout(page)['text']                                  # the schedule's torch line followed
     sched = page.evaluate(JS_SOURCE, 'sched/lr')
-    assert max(sched['lr']) == pytest.approx(last.suggestion.upper, rel=1e-5)   # and so did its preview
+    assert max(sched['lr']) == pytest.approx(round3(last.suggestion.upper), rel=1e-5)   # and so did its preview
+    band = page.evaluate(JS_SOURCE, 'sched/band')                         # with the suggested range shaded
+    assert (band['lower'], band['upper']) == ([round3(last.suggestion.lower)], [round3(last.suggestion.upper)])
 
     entry = page.evaluate('window.lrwidgetsEntry')
     page.locator('button', has_text='SMA').click()                        # the smoothing kind
@@ -100,7 +104,7 @@ def test_report_controls_select_the_python_analysis(run, page):
 
 def OneCycle_code(sug, rec):
     from lrwidgets import OneCycle
-    return OneCycle.from_suggestion(sug, total_steps=rec.meta['total_steps']).torch_call()
+    return OneCycle.from_suggestion(sug.rounded(), total_steps=rec.meta['total_steps']).torch_call()   # lrs as a person types them
 
 
 @pytest.mark.timeout(300)
