@@ -50,7 +50,10 @@ def _validated(df, source=None) -> pd.DataFrame:
     if twice: _fail(source, f"column name(s) {twice} appear more than once")
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing: _fail(source, f"missing column(s) {missing}; a Recording needs {list(REQUIRED_COLUMNS)}")
-    cols = {c: _numbers(s, c, source) for c, s in df.items()}  # checked as numpy arrays: cheap enough for every range test
+    return pd.DataFrame(_checked_columns({c: _numbers(s, c, source) for c, s in df.items()}, source))
+
+def _checked_columns(cols:dict, source=None) -> dict:
+    "`cols` (name -> float64 array) with int64 iterations, after checking the sweep's order; or a `RecordingError`."
     it, lrs = cols['iteration'], cols['lr']
     if not np.all(np.mod(it, 1) == 0): _fail(source, "column 'iteration' must hold whole numbers")
     cols['iteration'] = it.astype('int64')
@@ -60,7 +63,7 @@ def _validated(df, source=None) -> pd.DataFrame:
         i = int(np.argmax(np.diff(lrs) < 0)) + 1
         _fail(source, f"lrs must never decrease, but row {i} has lr={lrs[i]:g} after lr={lrs[i-1]:g}")
     if len(lrs) > 1 and lrs[-1] <= lrs[0]: _fail(source, f"lrs do not increase (all rows have lr={lrs[0]:g}): not a range test")
-    return pd.DataFrame(cols)
+    return cols
 
 # %% ../nbs/00_recording.ipynb #9fe09f77
 def _jsonable(o):
@@ -100,7 +103,14 @@ class Recording:
         lrs, losses = np.asarray(lrs, dtype='float64'), np.asarray(losses, dtype='float64')
         if lrs.shape != losses.shape or lrs.ndim != 1:
             raise RecordingError(f"lrs and losses must be 1-d and of equal length, got shapes {lrs.shape} and {losses.shape}")
-        return cls(pd.DataFrame(dict(iteration=np.arange(len(lrs)), lr=lrs, loss=losses, **columns)), meta)
+        cols = dict(iteration=np.arange(len(lrs), dtype='float64'), lr=lrs, loss=losses)
+        for name, v in columns.items():       # checked as a DataFrame's columns are, without building one first
+            if name in cols: raise RecordingError(f"column {name!r} is made from lrs and losses; pass it as neither")
+            cols[name] = _numbers(pd.Series(v), name, None)
+            if len(cols[name]) != len(lrs): raise RecordingError(f"column {name!r} has {len(cols[name])} values for {len(lrs)} lrs")
+        rec = cls.__new__(cls)                # the columns are checked arrays: one DataFrame, built once
+        rec.df, rec.meta = pd.DataFrame(_checked_columns(cols)), _json_meta(meta)
+        return rec
 
     @property
     def lrs(self) -> np.ndarray: return self.df['lr'].to_numpy()
