@@ -157,7 +157,7 @@ RULE_TEXT = {  # rule: what it picks, in a line (the dropdown shows it; the reas
     'smith': "where the loss starts and stops falling (Smith's CLR bounds)",
     'robust': "backed off from the minimum of a robustly smoothed curve",
     'ratio': "Smith's upper bound, lower = upper / 4",
-    'cautious': "lower of valley and robust"}
+    'cautious': "min(valley, robust): the safer of two readings"}
 
 # %% ../nbs/04b_widgets.ipynb #6b4f1d3b
 def _rule_options() -> list:

@@ -42,6 +42,12 @@ def _std(xt, xv):
 def _t(*arrays):
     return tuple(torch.tensor(a, dtype=torch.long if a.dtype.kind in 'iu' else torch.float32) for a in arrays)
 
+def _std_split(x, y, n_val):
+    "Split off `n_val` validation rows, standardise the features with the training rows' statistics, as tensors."
+    xt, yt, xv, yv = _split(x.astype(np.float32), y, n_val)
+    xt, xv = _std(xt, xv)
+    return _t(xt, yt, xv, yv)
+
 @lru_cache(None)
 def diabetes_raw():
     "sklearn's diabetes data with RAW (unscaled) features, standardised target: the 'forgot to normalise' case."
@@ -73,9 +79,7 @@ def classif(flip=0.1, n_features=20):
     from sklearn.datasets import make_classification
     x, y = make_classification(n_samples=2000, n_features=n_features, n_informative=10, n_classes=4,
                                n_clusters_per_class=2, flip_y=flip, class_sep=1.0, random_state=0)
-    xt, yt, xv, yv = _split(x.astype(np.float32), y, 500)
-    xt, xv = _std(xt, xv)
-    return _t(xt, yt, xv, yv)
+    return _std_split(x, y, 500)
 
 @lru_cache(None)
 def digits_noisy():
@@ -147,9 +151,7 @@ def wine():
     "sklearn's wine data (178 samples, 13 features), standardised."
     from sklearn.datasets import load_wine
     x, y = load_wine(return_X_y=True)
-    xt, yt, xv, yv = _split(x.astype(np.float32), y, 58)
-    xt, xv = _std(xt, xv)
-    return _t(xt, yt, xv, yv)
+    return _std_split(x, y, 58)
 
 @lru_cache(None)
 def digits_images():
@@ -172,18 +174,14 @@ def moons():
     "make_moons (noise 0.3), standardised."
     from sklearn.datasets import make_moons
     x, y = make_moons(n_samples=1500, noise=0.3, random_state=0)
-    xt, yt, xv, yv = _split(x.astype(np.float32), y, 500)
-    xt, xv = _std(xt, xv)
-    return _t(xt, yt, xv, yv)
+    return _std_split(x, y, 500)
 
 @lru_cache(None)
 def iris():
     "sklearn's iris (150 samples), standardised."
     from sklearn.datasets import load_iris
     x, y = load_iris(return_X_y=True)
-    xt, yt, xv, yv = _split(x.astype(np.float32), y, 50)
-    xt, xv = _std(xt, xv)
-    return _t(xt, yt, xv, yv)
+    return _std_split(x, y, 50)
 
 # --- models --------------------------------------------------------------------------------------------
 def mlp(n_in, n_out, width=32): return nn.Sequential(nn.Linear(n_in, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, n_out))
