@@ -8,7 +8,7 @@ Docs: https://lrwidgets.github.io/lrwidgets/live.html.md"""
 __all__ = ['LiveRangeTest']
 
 # %% ../nbs/04d_live.ipynb #e0a1c2d3
-import html, threading, time
+import html, inspect, math, threading, time
 from fastcore.basics import patch
 import ipywidgets as W
 from .engine import range_test
@@ -29,7 +29,11 @@ class LiveRangeTest(FreshPlots, W.VBox):
         self.stop_button = W.Button(description='Stop', icon='stop', button_style='warning', tooltip='end the sweep here (the model is restored)')
         self.stop_button.on_click(lambda _: self.stop())
         self.status = W.HTML('starting the range test…')
-        self.layout_bokeh, self.sources = live_figure(live_data([], []))
+        default = tuple(inspect.signature(range_test).parameters[k].default for k in ('start_lr', 'end_lr'))
+        span = tuple(range_test_kw.get(k, d) for k, d in zip(('start_lr', 'end_lr'), default))
+        ok = all(isinstance(v, (int, float)) and 0 < v < math.inf for v in span) and span[0] < span[1]
+        self.lr_span = span if ok else default       # the lr axis spans the planned sweep (bad values: the engine says why)
+        self.layout_bokeh, self.sources = live_figure(live_data([], [], lr_span=self.lr_span))
         self.plot = BatchedBokehModel(self.layout_bokeh, layout=W.Layout(width='100%'))
         super().__init__([W.HBox([self.stop_button, self.status]), self.plot], layout=W.Layout(width='100%'))
         self._stop, self._done, self._last = threading.Event(), threading.Event(), 0.
@@ -61,7 +65,7 @@ def _on_check(self:LiveRangeTest, lrs, losses, total) -> bool:
 @patch
 def _draw(self:LiveRangeTest, lrs, losses, total):
     "The rows so far into the plot, and where the sweep is into the status line."
-    data = live_data(lrs, losses)
+    data = live_data(lrs, losses, lr_span=self.lr_span)
     with self.plot.batch():
         update_sources(self.sources, data)
         set_frame(self.layout_bokeh, data)

@@ -296,12 +296,17 @@ def _framed(src, column:str) -> Range1d:
     return r
 
 # %% ../nbs/04a_plots.ipynb #9d605a7c
-def set_frame(layout,      # a layout from `range_test_figure`
-              data:dict):  # from `range_test_data`
-    "Put the loss and slope panels' y ranges on `data['frame']` (the page follows the `frame` source by itself)."
+def _put(r, lo, hi):
+    "Range `r` on [lo, hi] (and its reset), unless it is there already."
+    if (r.start, r.end) != (lo, hi): r.update(start=lo, end=hi, reset_start=lo, reset_end=hi)
+
+def set_frame(layout,      # a layout from `range_test_figure` (or `live_figure`)
+              data:dict):  # from `range_test_data` (or `live_data`)
+    "Put the loss and slope panels' y ranges (and a live panel's lr range) on `data['frame']`; the page follows by itself."
+    frame = data['frame']
     for p, col in zip(layout.children[:2], ('loss', 'slope')):
-        lo, hi = (float(v) for v in data['frame'][col])
-        if (p.y_range.start, p.y_range.end) != (lo, hi): p.y_range.update(start=lo, end=hi, reset_start=lo, reset_end=hi)
+        _put(p.y_range, *(float(v) for v in frame[col]))
+        if 'lr' in frame: _put(p.x_range, *(float(v) for v in frame['lr']))
 
 # %% ../nbs/04a_plots.ipynb #9d605a7d
 def _key(loss, marks) -> list:
@@ -464,7 +469,8 @@ def schedule_figure(data:dict,          # from `schedule_data`
 def live_data(lrs,                   # the lrs of a running sweep's rows so far
               losses,                # their raw losses
               window:int=10,         # points in the trailing smoothed line (a live sweep has no future to centre on)
-              max_points:int=2000):  # at most this many points drawn
+              max_points:int=2000,   # at most this many points drawn
+              lr_span=(1e-7, 10.)):  # the planned sweep's (start_lr, end_lr): the lr axis spans it from the first row
     "Column data of `live_figure` for the rows of a sweep in progress: raw points, their trailing smoothed loss and the frame."
     lrs, losses = np.asarray(lrs, 'float64'), np.asarray(losses, 'float64')
     sm = smooth(losses, window) if len(losses) else losses
@@ -473,7 +479,10 @@ def live_data(lrs,                   # the lrs of a running sweep's rows so far
     e = frame_end(sm, len(sm))
     kept, raw = _sample(sm[:e]), _sample(losses[:e])
     lo, hi = (min(np.quantile(raw, .01), kept.min()), max(np.quantile(raw, .99), kept.max())) if len(kept) and len(raw) else (0., 1.)
-    return dict(live=dict(lr=lrs[i], loss=losses[i], smoothed=sm[i]), frame=dict(loss=np.array(_span(lo, hi, .06))))
+    a, b = (min(lr_span[0], lrs[0]), max(lr_span[1], lrs[-1])) if len(lrs) else lr_span   # an extended sweep runs past end_lr
+    pad = (b / a) ** .03                                                # 3 % of the decades on each side
+    return dict(live=dict(lr=lrs[i], loss=losses[i], smoothed=sm[i]),
+                frame=dict(loss=np.array(_span(lo, hi, .06)), lr=np.array([a / pad, b * pad])))
 
 # %% ../nbs/04a_plots.ipynb #d4e1f7a1
 def live_figure(data:dict,          # from `live_data`
@@ -482,11 +491,12 @@ def live_figure(data:dict,          # from `live_data`
     srcs = {k: ColumnDataSource(v, name=k) for k, v in data.items()}
     size = dict(width=width) if width else dict(sizing_mode='stretch_width', min_width=320)
     p = figure(title='range test in progress: loss vs learning rate', x_axis_type='log', y_range=_framed(srcs['frame'], 'loss'),
-               height=300, tools=_TOOLS, **size)
+               x_range=_framed(srcs['frame'], 'lr'), height=300, tools=_TOOLS, **size)
     raw = p.scatter('lr', 'loss', source=srcs['live'], color=run_color(0), alpha=0.3, size=3, legend_label='raw loss (each batch)')
     sm = p.line('lr', 'smoothed', source=srcs['live'], color=run_color(0), line_width=2, legend_label='smoothed (trailing)')
     _hover(p, [raw, sm], 'loss (raw)', 'loss')
     p.xaxis.axis_label, p.yaxis.axis_label = 'learning rate', 'loss'
-    p.legend.location, p.legend.label_text_font_size = 'bottom_left', '8pt'
+    p.legend.label_text_font_size = '8pt'
+    p.add_layout(p.legend[0], 'right')                                  # outside: the curve starts where a legend would sit
     p.tags = [srcs['frame']]
     return column(p, sizing_mode=None if width else 'stretch_width'), srcs

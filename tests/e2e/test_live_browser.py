@@ -25,6 +25,9 @@ JS_LIVE_POINTS = """() => { for (const v of Object.values(Bokeh.index)) {
     const s = v.model.document.get_model_by_name('live');
     if (s) return (s.data instanceof Map ? s.data.get('lr') : s.data.lr).length; } return -1; }"""
 
+JS_LR_FRAME = """() => { for (const v of Object.values(Bokeh.index)) {
+    const s = v.model.document.get_model_by_name('frame');
+    if (s) return Array.from(s.data instanceof Map ? s.data.get('lr') : s.data.lr); } return null; }"""
 
 @pytest.mark.timeout(400)
 def test_live_range_test_grows_stops_and_opens_the_dashboard(tmp_path, browser):
@@ -49,6 +52,9 @@ def test_live_range_test_grows_stops_and_opens_the_dashboard(tmp_path, browser):
                 if n > 0 and (not seen or n != seen[-1]): seen.append(n)
                 time.sleep(0.2)
             assert len(seen) >= 3 and seen == sorted(seen), seen
+            span = page.evaluate(JS_LR_FRAME)                                  # the lr axis spans the planned sweep,
+            assert span[0] < 1e-7 and span[1] > 10, span                       # not only the rows so far
+            page.wait_for_timeout(1000)                                        # the last patch painted
             page.screenshot(path=str(ARTIFACTS/'live-running.png'), full_page=True)
             stop.click()
             page.get_by_text('steps recorded (stopped)').wait_for(timeout=60_000)
