@@ -292,11 +292,21 @@ def _suggest(lrs, losses, sm, kept, name, fn, skip_start, skip_end, rule_kw) -> 
 
 FLAT, TURN, NOISE, DISAGREE = 0.05, 0.05, 0.5, 0.5   # thresholds of the warnings (see `_diagnose`)
 DIAG_WINDOW = 40                                      # the warnings read the curve smoothed at least this much
+_DIAG_MEMO = {}                                       # (length, hash of the losses) -> losses smoothed at DIAG_WINDOW
+
+def _diag_smoothed(losses) -> np.ndarray:
+    "`losses` smoothed at `DIAG_WINDOW`, read-only, remembered by content: the report's grid asks for it thousands of times."
+    key = (len(losses), hash(np.ascontiguousarray(losses).tobytes()))
+    if key not in _DIAG_MEMO:
+        if len(_DIAG_MEMO) >= 8: _DIAG_MEMO.clear()
+        _DIAG_MEMO[key] = sm = smooth(losses, DIAG_WINDOW)
+        sm.flags.writeable = False
+    return _DIAG_MEMO[key]
 
 def _diagnose(lrs, losses, sm, kept, s:Suggestion, window:int) -> tuple:
     "Warnings for suggestion `s`: the curve is flat, never turned up, is noisy, or the pick sits at the sweep's start."
     if s.lr is None or kept < 3: return ()
-    if window < DIAG_WINDOW: sm = smooth(losses, DIAG_WINDOW)     # a short window's wiggles are not a fall
+    if window < DIAG_WINDOW: sm = _diag_smoothed(losses)          # a short window's wiggles are not a fall
     y, raw = sm[:kept], losses[:kept]
     x0, x1 = math.log10(lrs[0]), math.log10(lrs[kept-1])
     fin = np.isfinite(y)

@@ -147,14 +147,16 @@ def report_grid(rec:Recording,
         if sd and sug.lower is not None: sd = {**sd, 'sched/band': dict(lower=np.array([sug.lower]), upper=np.array([sug.upper]))}
         return s, sd
     cols, payloads, readouts = _Interner(), _Interner(), _Interner()
-    combos, combo_bases, combo_readout, suggested = [], [], [], False
+    combos, combo_bases, combo_readout, suggested, lines = [], [], [], False, {}
     for w, kind, t, r in itertools.product(windows, kinds, ths, rules):          # the order of AXES
         try: a, err = analyze(rec, rule=r, window=w, kind=kind, diverge_th=t), None
         except ValueError as e: a, err = None, str(e)
         sug = None if a is None else a.suggestion
         suggested = suggested or (sug is not None and sug.lr is not None)
         sched, sched_data = preview(sug)
-        line = display_line(rec, a, w, kind)                                  # the explorer's line: no lag
+        key = (w, kind, None if a is None else a.cut)                        # the explorer's line (no lag): one per
+        if key not in lines: lines[key] = display_line(rec, a, w, kind)       # smoothing and cut, whatever the rule
+        line = lines[key]
         combos.append({**{f'rt/{k}': v for k, v in range_test_data(rec, a, max_points=max_points, lines=[line]).items()}, **sched_data})
         combo_bases.append([rec.lrs, rec.df['iteration'].to_numpy(), rec.losses] +
                            ([] if a is None else [np.asarray(a.smoothed, 'float64'), np.asarray(a.slope, 'float64')]))
