@@ -21,7 +21,7 @@ from .recording import Recording
 
 # %% ../nbs/02_analysis.ipynb #2567e2b1
 DEFAULT_WINDOW = 10        # points in the smoothing average (EMA: alpha = 2/(window+1)); chosen in bench/quality (see below)
-DEFAULT_DIVERGE_TH = 4.    # diverged once the smoothed loss exceeds this many times its best so far
+DEFAULT_DIVERGE_TH = 4.    # diverged once the smoothed loss exceeds this many times its best (since the warm-up)
 DEFAULT_RULE = 'cautious'  # the rule `suggest` uses unless told otherwise; chosen in bench/quality (see below)
 
 # %% ../nbs/02_analysis.ipynb #6e371fd4
@@ -146,7 +146,7 @@ def _cut(losses, smoothed, diverge_th, window:int) -> int:
     s = smoothed[warm:m]                                      # against the best since then (the first averages are a
     b = np.minimum.accumulate(s)                              # batch or two: one lucky batch is no 'best'); finite before m
     with np.errstate(invalid='ignore', over='ignore'):
-        over = s > diverge_th * b if len(b) and b[-1] > 0 else s - b > (diverge_th - 1) * np.abs(b)   # the same, for positive losses
+        over = s - b > (diverge_th - 1) * np.abs(b)          # s > th × b for positive losses; also right for negative ones
     return warm + int(np.argmax(over)) if over.any() else m
 
 def _check_rec(rec) -> Recording:
@@ -222,7 +222,8 @@ UP, DIV = 4., 4.   # a point rule's `upper` = UP × lr (at most the smoothed min
 
 def _from_lr(c:Curve, lr, pos, reason, up=UP, div=DIV) -> Suggestion:
     "A single lr made a full suggestion: `upper` = `up` × lr but not past the smoothed minimum; `lower` = upper/`div`."
-    if not (up >= 1 and div >= 1): raise ValueError(f"up and div: expected numbers >= 1, got up={up!r}, div={div!r}")
+    if not (_is_real(up) and _is_real(div) and 1 <= up < math.inf and 1 <= div < math.inf):
+        raise ValueError(f"up and div: expected finite numbers >= 1, got up={up!r}, div={div!r}")
     lr_min = c.lrs[np.argmin(c.smoothed)]
     upper = max(lr, min(lr*up, lr_min))
     return Suggestion(float(lr), float(upper/div), float(upper), None if pos is None else int(pos), '', reason)
@@ -292,16 +293,17 @@ def _suggest(lrs, losses, sm, kept, name, fn, skip_start, skip_end, rule_kw) -> 
 
 FLAT, TURN, NOISE, DISAGREE = 0.05, 0.05, 0.5, 0.5   # thresholds of the warnings (see `_diagnose`)
 DIAG_WINDOW = 40                                      # the warnings read the curve smoothed at least this much
-_DIAG_MEMO = {}                                       # (length, hash of the losses) -> losses smoothed at DIAG_WINDOW
+_DIAG_MEMO = {}                                       # (window, length, hash of the losses) -> the losses smoothed
 
 def _diag_smoothed(losses) -> np.ndarray:
     "`losses` smoothed at `DIAG_WINDOW`, read-only, remembered by content: the report's grid asks for it thousands of times."
-    key = (len(losses), hash(np.ascontiguousarray(losses).tobytes()))
-    if key not in _DIAG_MEMO:
+    key = (DIAG_WINDOW, len(losses), hash(np.ascontiguousarray(losses).tobytes()))
+    sm = _DIAG_MEMO.get(key)
+    if sm is None:
         if len(_DIAG_MEMO) >= 8: _DIAG_MEMO.clear()
-        _DIAG_MEMO[key] = sm = smooth(losses, DIAG_WINDOW)
-        sm.flags.writeable = False
-    return _DIAG_MEMO[key]
+        sm = smooth(losses, DIAG_WINDOW); sm.flags.writeable = False
+        _DIAG_MEMO[key] = sm
+    return sm
 
 def _diagnose(lrs, losses, sm, kept, s:Suggestion, window:int) -> tuple:
     "Warnings for suggestion `s`: the curve is flat, never turned up, is noisy, or the pick sits at the sweep's start."
@@ -656,8 +658,9 @@ def cautious(c:Curve,
     if not (_is_real(lr_at) and 0 < lr_at <= 1): raise ValueError(f"lr_at: expected a number in (0, 1], got {lr_at!r}")
     v, r = valley(c, up, div), robust(c, lr_at=lr_at, upper_at=min(lr_at, .2))
     e, k = _longest_decrease(c.smoothed)
-    start = c.lrs[e - k if k > 1 else 0]
-    if r.lr is None or r.lr >= v.lr: s = replace(v, reason=f"valley, at or below robust's lr: {v.reason}")
+    start = c.lrs[max(e - k, 0) if k > 1 else 0]          # (valley's `s`: one before the run's first point, or its first)
+    if r.lr is None: s = replace(v, reason=f"valley (robust gives none: {r.reason}): {v.reason}")
+    elif r.lr >= v.lr: s = replace(v, reason=f"valley, at or below robust's lr: {v.reason}")
     elif r.lr < start: s = replace(v, reason=f"valley: {v.reason}; robust's {r.lr:.3g} lies before the descent starts ({start:.3g})")
     else: s = _from_lr(c, r.lr, None, f"robust, below valley's {v.lr:.3g}: {r.reason}", up, div)
     return replace(s, lower=min(s.lower, s.lr))   # CLR's base_lr: upper / div, but not above the constant lr

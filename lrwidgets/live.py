@@ -15,6 +15,19 @@ from .engine import range_test
 from .plots import live_data, live_figure, set_frame, update_sources
 from .widgets import BatchedBokehModel, FreshPlots, LRDashboard
 
+# %% ../nbs/04d_live.ipynb #a3342d02
+def _planned_span(range_test_kw:dict) -> tuple:
+    "(start_lr, end_lr) of the sweep `range_test(**range_test_kw)` will run, as floats (group 0's where given per group)."
+    defaults = [inspect.signature(range_test).parameters[k].default for k in ('start_lr', 'end_lr')]
+    def lr(v, default):
+        if isinstance(v, (list, tuple)) and v: v = v[0]                       # one lr per param group: group 0's is recorded
+        if isinstance(v, bool): return default
+        try: v = float(v)                                                     # numbers, numpy scalars, 0-d tensors
+        except (TypeError, ValueError): return default
+        return v if 0 < v < math.inf else default                             # the engine reports a bad value itself
+    span = tuple(lr(range_test_kw.get(k, d), d) for k, d in zip(('start_lr', 'end_lr'), defaults))
+    return span if span[0] < span[1] else tuple(defaults)
+
 # %% ../nbs/04d_live.ipynb #e0a1c2d4
 class LiveRangeTest(FreshPlots, W.VBox):
     "`range_test` run in a background thread: the loss-vs-lr plot grows as it sweeps, Stop ends it, then its recording opens in an `LRDashboard`."
@@ -29,10 +42,7 @@ class LiveRangeTest(FreshPlots, W.VBox):
         self.stop_button = W.Button(description='Stop', icon='stop', button_style='warning', tooltip='end the sweep here (the model is restored)')
         self.stop_button.on_click(lambda _: self.stop())
         self.status = W.HTML('starting the range test…')
-        default = tuple(inspect.signature(range_test).parameters[k].default for k in ('start_lr', 'end_lr'))
-        span = tuple(range_test_kw.get(k, d) for k, d in zip(('start_lr', 'end_lr'), default))
-        ok = all(isinstance(v, (int, float)) and 0 < v < math.inf for v in span) and span[0] < span[1]
-        self.lr_span = span if ok else default       # the lr axis spans the planned sweep (bad values: the engine says why)
+        self.lr_span = _planned_span(range_test_kw)  # the lr axis spans the planned sweep from the first row
         self.layout_bokeh, self.sources = live_figure(live_data([], [], lr_span=self.lr_span))
         self.plot = BatchedBokehModel(self.layout_bokeh, layout=W.Layout(width='100%'))
         super().__init__([W.HBox([self.stop_button, self.status]), self.plot], layout=W.Layout(width='100%'))

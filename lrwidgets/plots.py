@@ -11,7 +11,7 @@ __all__ = ['FRAME_TH', 'MAX_EPOCH_MARKS', 'Buckets', 'downsample', 'centred', 'd
            'schedule_data', 'schedule_figure', 'live_data', 'live_figure']
 
 # %% ../nbs/04a_plots.ipynb #a4772b98
-import math, re, weakref
+import math, numbers, re, weakref
 import numpy as np
 from bokeh.layouts import column
 from bokeh.models import (ColumnDataSource, CustomJS, DataRange1d, Grid, HoverTool, Legend, LegendItem, LinearAxis, LinearScale,
@@ -222,7 +222,7 @@ def range_test_data(recs,                 # a Recording or a list of them
                     max_points:int=2000,  # at most about this many points drawn per curve
                     suggestion=None,      # the suggestion to shade and mark; default: the only run's
                     skips=None,           # (points skipped at the start, at the end) per run, shaded; None: none
-                    lines=None            # the smoothed line to draw per run (e.g. `centred`); None: the analyses'
+                    lines=None            # the smoothed line to draw per run (e.g. `display_line`); None: the analyses'
                    ) -> dict:
     "Column data of every source of `range_test_figure` for `recs` analysed as `analyses`."
     recs, analyses = _listify(recs), _listify(analyses)
@@ -472,6 +472,8 @@ def live_data(lrs,                   # the lrs of a running sweep's rows so far
               max_points:int=2000,   # at most this many points drawn
               lr_span=(1e-7, 10.)):  # the planned sweep's (start_lr, end_lr): the lr axis spans it from the first row
     "Column data of `live_figure` for the rows of a sweep in progress: raw points, their trailing smoothed loss and the frame."
+    if not (len(lr_span) == 2 and all(isinstance(v, numbers.Real) and 0 < v < math.inf for v in lr_span) and lr_span[0] < lr_span[1]):
+        raise ValueError(f"lr_span: expected (start_lr, end_lr) with 0 < start_lr < end_lr, got {lr_span!r}")
     lrs, losses = np.asarray(lrs, 'float64'), np.asarray(losses, 'float64')
     sm = smooth(losses, window) if len(losses) else losses
     i = downsample(np.log(lrs), losses, max_points) if len(lrs) else np.arange(0)

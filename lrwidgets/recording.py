@@ -106,6 +106,7 @@ class Recording:
         cols = dict(iteration=np.arange(len(lrs), dtype='float64'), lr=lrs, loss=losses)
         for name, v in columns.items():       # checked as a DataFrame's columns are, without building one first
             if name in cols: raise RecordingError(f"column {name!r} is made from lrs and losses; pass it as neither")
+            if np.ndim(v) == 0: v = [v] * len(lrs)   # a single value fills the column, as in a DataFrame (None: NaN)
             cols[name] = _numbers(pd.Series(v), name, None)
             if len(cols[name]) != len(lrs): raise RecordingError(f"column {name!r} has {len(cols[name])} values for {len(lrs)} lrs")
         rec = cls.__new__(cls)                # the columns are checked arrays: one DataFrame, built once

@@ -11,7 +11,6 @@ __all__ = ['RULE_TEXT', 'PREVIEW_KINDS', 'BatchedBokehModel', 'FreshPlots', 'Ran
 # %% ../nbs/04b_widgets.ipynb #97e166fc
 import html, inspect, json, math, threading, warnings
 from contextlib import contextmanager
-from dataclasses import replace
 import numpy as np
 import ipywidgets as W
 import traitlets
@@ -19,7 +18,7 @@ from bokeh.protocol import Protocol
 from fastcore.basics import patch
 from jupyter_bokeh import BokehModel
 from .recording import Recording
-from .analysis import analyze, median_suggestion, num_text, round3, rule_skips, Suggestion, RULES, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
+from .analysis import analyze, median_suggestion, num_text, rule_skips, Suggestion, RULES, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
 from .schedules import (OneCycle, Cyclic, CosineAnnealing, CosineWarmRestarts, Exponential, Step, Sequence,
                                  HFLinear, HFCosine, HFCosineWithRestarts, HFPolynomial, HFConstantWithWarmup, HFInverseSqrt,
                                  HFCosineWithMinLR, HFWarmupStableDecay)
@@ -157,7 +156,7 @@ RULE_TEXT = {  # rule: what it picks, in a line (the dropdown shows it; the reas
     'smith': "where the loss starts and stops falling (Smith's CLR bounds)",
     'robust': "backed off from the minimum of a robustly smoothed curve",
     'ratio': "Smith's upper bound, lower = upper / 4",
-    'cautious': "min(valley, robust): the safer of two readings"}
+    'cautious': "the lower of valley's and robust's lr, the safer reading"}
 
 # %% ../nbs/04b_widgets.ipynb #6b4f1d3b
 def _rule_options() -> list:
@@ -557,7 +556,7 @@ def _past_the_curve(self:SchedulePreviewer) -> list:
 def _data(self:SchedulePreviewer, sched) -> dict:
     "The plot's data for `sched` (empty when there is none), with the followed suggestion's range shaded."
     sug = self.suggestion
-    band = None if sug is None or sug.lr is None else (sug.lower, sug.upper)
+    band = None if sug is None or sug.lr is None else (sug.rounded().lower, sug.rounded().upper)   # as the curve: rounded
     if sched is None:
         return dict(lr=dict(step=[], lr=[], epoch=[]), momentum=dict(step=[], momentum=[], epoch=[]), epochs=dict(step=[]),
                     band=dict(lower=[], upper=[]))
