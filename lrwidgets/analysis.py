@@ -228,7 +228,7 @@ def _from_lr(c:Curve, lr, pos, reason, up=UP, div=DIV) -> Suggestion:
     upper = max(lr, min(lr*up, lr_min))
     return Suggestion(float(lr), float(upper/div), float(upper), None if pos is None else int(pos), '', reason)
 
-# %% ../nbs/02_analysis.ipynb #57c0c89b
+# %% ../nbs/02_analysis.ipynb #8c5c912f
 def _skip(v, default, n, name) -> int:
     v = default if v is None else v
     if not _is_real(v) or not (0 <= v < math.inf):
@@ -255,6 +255,7 @@ def rule_skips(rule,        # a name in `RULES`, or a rule function
     own = lambda v: v(**rule_kw) if callable(v) else v
     return tuple(_skip(own(getattr(fn, side, 0)), 0, n, side) for side in ('skip_start', 'skip_end'))
 
+# %% ../nbs/02_analysis.ipynb #ddfe6829
 def _checked_answer(s, name, n) -> Suggestion:
     "The answer of rule `name` on an `n`-point curve, or a TypeError/ValueError saying how it breaks the contract."
     if not isinstance(s, Suggestion): raise TypeError(f"rule {name!r}: expected it to return a Suggestion, got {type(s).__name__}")
@@ -291,6 +292,7 @@ def _suggest(lrs, losses, sm, kept, name, fn, skip_start, skip_end, rule_kw) -> 
     index = int(c.rows[s.index]) if s.index is not None else _nearest_row(lrs, lr)
     return Suggestion(lr, lower, upper, index, name, reason)
 
+# %% ../nbs/02_analysis.ipynb #14c595cd
 FLAT, TURN, NOISE, DISAGREE = 0.05, 0.05, 0.5, 0.5   # thresholds of the warnings (see `_diagnose`)
 DIAG_WINDOW = 40                                      # the warnings read the curve smoothed at least this much
 _DIAG_MEMO = {}                                       # (window, length, hash of the losses) -> the losses smoothed
@@ -334,6 +336,7 @@ def _diagnose(lrs, losses, sm, kept, s:Suggestion, window:int) -> tuple:
                    "start the sweep lower (start_lr)")
     return tuple(out)
 
+# %% ../nbs/02_analysis.ipynb #92d8f432
 class Analysis(NamedTuple):
     "Everything the explorer and the report draw for one recording."
     smoothed: np.ndarray     # smoothed losses
@@ -356,6 +359,7 @@ def default_settings(rec:Recording, rule=None, window=None) -> tuple:
     if window is None: window = 1 if smoothed else DEFAULT_WINDOW
     return rule, window
 
+# %% ../nbs/02_analysis.ipynb #a71819fb
 def _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw, slope=True) -> Analysis:
     rec = _check_rec(rec)
     rule, window = default_settings(rec, rule, window)
@@ -367,6 +371,7 @@ def _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw,
     sug = replace(sug, warnings=_diagnose(lrs, losses, sm, kept, sug, _check_window(window)))
     return Analysis(sm, _slope(lrs, sm) if slope else None, kept, sug)
 
+# %% ../nbs/02_analysis.ipynb #6196c872
 def _merged_warnings(sugs) -> tuple:
     "The runs' warnings, one per kind (the text before ':') with how many runs gave it, then whether the runs disagree."
     kinds = {}
@@ -401,6 +406,7 @@ def _pool(recs) -> Recording:
     o = np.argsort(lrs, kind='stable')
     return Recording.from_arrays(lrs[o], losses[o], meta=dict(label='pooled', runs=len(recs)))
 
+# %% ../nbs/02_analysis.ipynb #1fa260ba
 def suggest(rec,                                 # a Recording, or a list of them (runs of one setup)
             rule=None,                            # a name in `RULES`, or a rule function; None: DEFAULT_RULE (see `default_settings`)
             window:int=None,                      # smoothing window in points; None: DEFAULT_WINDOW (see `default_settings`)
@@ -427,6 +433,7 @@ def suggest(rec,                                 # a Recording, or a list of the
         return median_suggestion([suggest(r, *args, **rule_kw) for r in rec], name)
     return _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw, slope=False).suggestion
 
+# %% ../nbs/02_analysis.ipynb #80b2a2fe
 def analyze(rec,                                 # a Recording (or a list of them: one Analysis each)
             rule=None,                            # a name in `RULES`, or a rule function; None: DEFAULT_RULE (see `default_settings`)
             window:int=None,                      # smoothing window in points; None: DEFAULT_WINDOW (see `default_settings`)
