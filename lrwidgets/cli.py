@@ -196,13 +196,14 @@ def run_experiment(cfg:dict, progress:bool=True) -> Recording:
                     total_steps=cfg['epochs'] * len(loader), steps_per_epoch=len(loader))
     return rec
 
-# %% ../nbs/05_cli.ipynb #59878116
+# %% ../nbs/05_cli.ipynb #c425bda9
 def suggestions(rec, rules=None, **kw) -> dict:
     "`{rule: Suggestion}` for each of `rules` (default: all of `RULES`, the default rule first)."
     from lrwidgets.analysis import suggest, RULES, DEFAULT_RULE
     rules = rules or [DEFAULT_RULE] + [r for r in RULES if r != DEFAULT_RULE]
     return {r: suggest(rec, rule=r, **kw) for r in rules}
 
+# %% ../nbs/05_cli.ipynb #4b2d3a90
 def suggestion_table(sugs:dict) -> str:
     "A plain-text table of `{rule: Suggestion}`, then each distinct warning with the rules that gave it."
     from lrwidgets.analysis import DEFAULT_RULE, num_text

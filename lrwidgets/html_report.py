@@ -108,7 +108,7 @@ def preview_steps(rec:Recording,
     except ValueError as e: return total_steps, steps_per_epoch, f"No schedule preview over {name}={total_steps}: {e}"
     return total_steps, steps_per_epoch, None
 
-# %% ../nbs/04c_html_report.ipynb #10607d04
+# %% ../nbs/04c_html_report.ipynb #fea98f74
 def _empty_like(data:dict) -> dict:
     "`data` (a dict of sources' columns) with every column emptied."
     return {k: {c: np.asarray(v)[:0] for c, v in cols.items()} for k, cols in data.items()}
@@ -185,11 +185,13 @@ def report_grid(rec:Recording,
                 preview=problem or f"Schedule preview: 1cycle from the suggestion over {total_steps:,} steps.")
     return dict(grid, start=grid_entry(grid, window0, DEFAULT_DIVERGE_TH, rule0 if rule0 in rules else rules[0]))
 
+# %% ../nbs/04c_html_report.ipynb #2cd76c9a
 def grid_entry(grid:dict, window, diverge_th, rule:str, kind:str='ema') -> int:
     "Index `k` of the grid entry for these control values."
     at = dict(windows=_label(window), kinds=kind, thresholds=_label(diverge_th), rules=rule)
     return int(np.ravel_multi_index([grid[a].index(at[a]) for a in AXES], [len(grid[a]) for a in AXES]))
 
+# %% ../nbs/04c_html_report.ipynb #a1e8c684
 def entry_data(grid:dict, k:int) -> dict:
     "The sources' data of grid entry `k`, as the page assigns them (floats to 6 significant digits)."
     parse = lambda c: json.loads(c) if isinstance(c, str) else c   # JSON text, or a grid read back from a page
@@ -198,7 +200,7 @@ def entry_data(grid:dict, k:int) -> dict:
         return parse(grid['columns'][c['s']])[c['a']:c['b']] if isinstance(c, dict) else c
     return {n: {c: col(i) for c, i in grid['payloads'][p].items()} for n, p in zip(grid['sources'], grid['combos'][k])}
 
-# %% ../nbs/04c_html_report.ipynb #56b5640c
+# %% ../nbs/04c_html_report.ipynb #a6937fcb
 _SELECT_JS = """
 const G = window.lrwidgetsGrid || (window.lrwidgetsGrid = (() => {
   const g = JSON.parse(document.getElementById('lrwidgets-grid').textContent);
@@ -243,12 +245,14 @@ def _meta_table(meta:dict) -> str:
     rows = ''.join(f"<tr><th>{_esc(k)}</th><td>{_esc(v if isinstance(v, str) else json.dumps(v))}</td></tr>" for k, v in meta.items())
     return f'<table class="lrw-meta">{rows}</table>'
 
+# %% ../nbs/04c_html_report.ipynb #3b4da952
 def grid_json(grid:dict) -> str:
     "The grid as compact JSON that is safe inside a `<script>` element."
     rest = json.dumps({k: v for k, v in grid.items() if k != 'columns'}, separators=(',', ':'))
     text = rest[:-1] + ',"columns":[' + ','.join(grid['columns']) + ']}'
     return text.replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
 
+# %% ../nbs/04c_html_report.ipynb #d176ffbf
 def report_html(rec:Recording, **grid_kw) -> str:
     "The standalone report of `rec` as one HTML string (see `report_grid` for `grid_kw`)."
     grid = report_grid(rec, **grid_kw)
@@ -280,6 +284,7 @@ def report_html(rec:Recording, **grid_kw) -> str:
                      template_variables=dict(heading=_esc(f"Range test: {rec.label}"), note=_esc(note),
                                              meta_table=_meta_table(rec.meta), grid_json=grid_json(grid)))
 
+# %% ../nbs/04c_html_report.ipynb #6ea0353f
 def report(rec:Recording,   # the range test to report
            path,            # the HTML file to write
            **grid_kw         # passed to `report_grid`: windows, diverge_ths, rules, total_steps, ...
