@@ -416,7 +416,7 @@ def _per_step(values, accum):
     "Per-step means of the values of `accum` consecutive batches."
     return values if accum == 1 else np.asarray(values).reshape(-1, accum).mean(1).tolist()
 
-# %% ../nbs/01_engine.ipynb #028946c3
+# %% ../nbs/01_engine.ipynb #650af66a
 _OK, _FAILED, _INTERRUPTED, _STOPPED = 0, 1, 2, 3  # what a rank reports at a check
 
 class DistributedRangeTestError(RuntimeError):
@@ -442,6 +442,7 @@ def _check_group(group):
                                                use_local_synchronization=True))
     return _CHECK_GROUPS[group]
 
+# %% ../nbs/01_engine.ipynb #b9aaeafd
 class _Ranks:
     "The processes of a distributed range test, and their exchanges over the private group."
     def __init__(self, group):
@@ -501,6 +502,7 @@ class _Ranks:
         self._collective(lambda: torch.distributed.broadcast_object_list(box, src=src, group=self.group), 'at the end')
         return box[0]
 
+# %% ../nbs/01_engine.ipynb #1cdeb4c1
 def _ranks_for(process_group) -> _Ranks:
     "The ranks of a run under torch.distributed with more than one process (`process_group` or the default), else None."
     dist = torch.distributed
