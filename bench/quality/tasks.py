@@ -42,6 +42,12 @@ def _std(xt, xv):
 def _t(*arrays):
     return tuple(torch.tensor(a, dtype=torch.long if a.dtype.kind in 'iu' else torch.float32) for a in arrays)
 
+def _std_target_split(x, y, n_val) -> tuple:
+    "Split off `n_val` validation rows and standardise the target with the training rows' statistics (features as they are)."
+    xt, yt, xv, yv = _split(x.astype(np.float32), y.astype(np.float32), n_val)
+    m, s = yt.mean(), yt.std()
+    return xt, ((yt - m) / s)[:, None], xv, ((yv - m) / s)[:, None]
+
 def _std_split(x, y, n_val):
     "Split off `n_val` validation rows, standardise the features with the training rows' statistics, as tensors."
     xt, yt, xv, yv = _split(x.astype(np.float32), y, n_val)
@@ -53,9 +59,7 @@ def diabetes_raw():
     "sklearn's diabetes data with RAW (unscaled) features, standardised target: the 'forgot to normalise' case."
     from sklearn.datasets import load_diabetes
     x, y = load_diabetes(return_X_y=True, scaled=False)
-    xt, yt, xv, yv = _split(x.astype(np.float32), y.astype(np.float32), 100)
-    m, s = yt.mean(), yt.std()
-    return _t(xt, ((yt - m) / s)[:, None], xv, ((yv - m) / s)[:, None])
+    return _t(*_std_target_split(x, y, 100))
 
 @lru_cache(None)
 def cancer_raw():
@@ -69,9 +73,9 @@ def regression():
     "make_regression (little noise), 20 features standardised then scaled by 0.05, standardised target: with no bias, plain SGD wants a high lr."
     from sklearn.datasets import make_regression
     x, y = make_regression(n_samples=1200, n_features=20, n_informative=10, noise=5., random_state=0)
-    xt, yt, xv, yv = _split(x.astype(np.float32), y.astype(np.float32), 400)
-    xt, xv = _std(xt, xv); m, s = yt.mean(), yt.std()
-    return _t(0.05 * xt, ((yt - m) / s)[:, None], 0.05 * xv, ((yv - m) / s)[:, None])
+    xt, yt, xv, yv = _std_target_split(x, y, 400)
+    xt, xv = _std(xt, xv)
+    return _t(0.05 * xt, yt, 0.05 * xv, yv)
 
 @lru_cache(None)
 def classif(flip=0.1, n_features=20):
@@ -165,9 +169,7 @@ def friedman():
     "make_friedman1 (10 features, 5 informative, noise 1), standardised target."
     from sklearn.datasets import make_friedman1
     x, y = make_friedman1(n_samples=1500, n_features=10, noise=1.0, random_state=0)
-    xt, yt, xv, yv = _split(x.astype(np.float32), y.astype(np.float32), 500)
-    m, s = yt.mean(), yt.std()
-    return _t(xt, ((yt - m) / s)[:, None], xv, ((yv - m) / s)[:, None])
+    return _t(*_std_target_split(x, y, 500))
 
 @lru_cache(None)
 def moons():
