@@ -21,7 +21,7 @@ import argparse, os, statistics, time
 import numpy as np
 from jupyter_bokeh import BokehModel
 from lrwidgets import synthetic
-from lrwidgets import analyze, RULES
+from lrwidgets import analyze, RULES, DEFAULT_RULE
 from lrwidgets.plots import range_test_data, range_test_figure
 from lrwidgets import RangeTestExplorer, SchedulePreviewer, LRDashboard
 
@@ -80,8 +80,8 @@ def main(repeats=15, big=1_000_000):
         cases[f'{label}: window'] = (mover(ex, 'window', [20, 30], smooth_of(ex)), target)
         cases[f'{label}: kind'] = (mover(ex, 'kind', ['sma', 'ema'], smooth_of(ex)), target)
         cases[f'{label}: diverge_th'] = (mover(ex, 'diverge_th', [2., 6.], smooth_of(ex)), target)
-        for rule in ('steep', 'robust', 'valley'):     # each move: from the previous rule to this one; valley, the default, last,
-                                                       # so the window, kind and diverge_th moves run valley too
+        for rule in ('steep', 'robust', DEFAULT_RULE):  # each move: from the previous rule to this one; the default last,
+                                                        # so the window, kind and diverge_th moves run it too
             cases[f'{label}: rule -> {rule}'] = (mover(ex, 'rule', [rule], lambda ex=ex: ex.readout.value), target)
         cases[f'{label}: x axis'] = (mover(ex, 'x_log', [False, True], x_axis_of(ex)), target)
     for label, dash, target in (('dashboard 10k', dash_small, 0.010), (f'dashboard {big//1000}k', dash_large, 0.100)):

@@ -526,14 +526,17 @@ def _longest_decrease(y) -> tuple:
     return int(e), int(k)
 
 # %% ../nbs/02_analysis.ipynb #5da35484
-@register_rule('valley', skip_start=0.1, skip_end=5)
-def valley(c:Curve, up=UP, div=DIV) -> Suggestion:
-    "fastai's `valley`: halfway along the `k` points before `e`, the end of the longest strictly decreasing subsequence."
-    e, k = _longest_decrease(c.smoothed)
+def _valley_at(c:Curve, e:int, k:int, up, div) -> Suggestion:
+    "`valley`'s pick, given `(e, k) = _longest_decrease(c.smoothed)` (which `cautious` computes once for both its readings)."
     s = e - k if k > 1 else 0
     sections = (e - s) / 3
     i = max(s + int(sections) + int(sections/2), 0)
     return _from_lr(c, c.lrs[i], i, f"{(i-s)/max(e-s, 1):.0%} along the {k} points before the valley's end at lr {c.lrs[e]:.3g}", up, div)
+
+@register_rule('valley', skip_start=0.1, skip_end=5)
+def valley(c:Curve, up=UP, div=DIV) -> Suggestion:
+    "fastai's `valley`: halfway along the `k` points before `e`, the end of the longest strictly decreasing subsequence."
+    return _valley_at(c, *_longest_decrease(c.smoothed), up, div)
 
 # %% ../nbs/02_analysis.ipynb #01b978b3
 @register_rule('slide', skip_start=0.1, skip_end=5)
@@ -663,8 +666,8 @@ def cautious(c:Curve,
             ) -> Suggestion:
     "The lower of `valley`'s and `robust`'s lrs; `robust`'s only counts from where the valley's descent starts."
     if not (_is_real(lr_at) and 0 < lr_at <= 1): raise ValueError(f"lr_at: expected a number in (0, 1], got {lr_at!r}")
-    v, r = valley(c, up, div), robust(c, lr_at=lr_at, upper_at=min(lr_at, .2))
-    e, k = _longest_decrease(c.smoothed)
+    e, k = _longest_decrease(c.smoothed)                  # once: the valley's pick and where its descent starts
+    v, r = _valley_at(c, e, k, up, div), robust(c, lr_at=lr_at, upper_at=min(lr_at, .2))
     start = c.lrs[max(e - k, 0) if k > 1 else 0]          # (valley's `s`: one before the run's first point, or its first)
     if r.lr is None: s = replace(v, reason=f"valley (robust gives none: {r.reason}): {v.reason}")
     elif r.lr >= v.lr: s = replace(v, reason=f"valley, at or below robust's lr: {v.reason}")
