@@ -6,10 +6,10 @@ Docs: https://lrwidgets.github.io/lrwidgets/analysis.html.md"""
 
 # %% auto #0
 __all__ = ['DEFAULT_WINDOW', 'DEFAULT_DIVERGE_TH', 'DEFAULT_RULE', 'RULES', 'UP', 'DIV', 'FLAT', 'TURN', 'NOISE', 'DISAGREE',
-           'DIAG_WINDOW', 'SOURCE_RULES', 'smooth', 'loss_slope', 'cut', 'round3', 'num_text', 'Suggestion', 'Curve',
-           'register_rule', 'rule_skips', 'Analysis', 'default_settings', 'median_suggestion', 'suggest', 'analyze',
-           'steepest', 'lightning', 'lightning_2_5_3', 'minimum', 'steep', 'valley', 'slide', 'smith', 'robust',
-           'ratio', 'cautious']
+           'DIAG_WINDOW', 'SOURCE_RULES', 'READINGS_DISAGREE', 'smooth', 'loss_slope', 'cut', 'round3', 'num_text',
+           'Suggestion', 'Curve', 'register_rule', 'rule_skips', 'Analysis', 'default_settings', 'median_suggestion',
+           'suggest', 'analyze', 'steepest', 'lightning', 'lightning_2_5_3', 'minimum', 'steep', 'valley', 'slide',
+           'smith', 'robust', 'ratio', 'cautious']
 
 # %% ../nbs/02_analysis.ipynb #1b99535d
 import functools, math, re, warnings
@@ -290,7 +290,7 @@ def _suggest(lrs, losses, sm, kept, name, fn, skip_start, skip_end, rule_kw) -> 
     lr, lower, upper = (float(min(max(v, lrs[0]), lrs[-1])) for v in (s.lr, s.lower, s.upper))
     reason = s.reason + (" (lr clamped to the recorded range)" if lr != s.lr else '')
     index = int(c.rows[s.index]) if s.index is not None else _nearest_row(lrs, lr)
-    return Suggestion(lr, lower, upper, index, name, reason)
+    return Suggestion(lr, lower, upper, index, name, reason, s.warnings)
 
 # %% ../nbs/02_analysis.ipynb #14c595cd
 FLAT, TURN, NOISE, DISAGREE = 0.05, 0.05, 0.5, 0.5   # thresholds of the warnings (see `_diagnose`)
@@ -368,7 +368,7 @@ def _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw,
     sm = smooth(losses, window, kind)
     kept = _cut(losses, sm, _check_th(diverge_th), _check_window(window))
     sug = _suggest(lrs, losses, sm, kept, name, fn, skip_start, skip_end, rule_kw) if len(rec) else _none("the recording is empty", name)
-    sug = replace(sug, warnings=_diagnose(lrs, losses, sm, kept, sug, _check_window(window)))
+    sug = replace(sug, warnings=sug.warnings + _diagnose(lrs, losses, sm, kept, sug, _check_window(window)))   # the rule's own first
     return Analysis(sm, _slope(lrs, sm) if slope else None, kept, sug)
 
 # %% ../nbs/02_analysis.ipynb #6196c872
@@ -658,13 +658,15 @@ def ratio(c:Curve,
     return replace(s, lower=s.upper/div, reason=f"{s.reason}; lower = upper/{div:g}")
 
 # %% ../nbs/02_analysis.ipynb #d8eee027
+READINGS_DISAGREE = 0.75   # decades between valley's and robust's lr from which `cautious` warns (see bench/quality)
+
 @register_rule('cautious', skip_start=0.1, skip_end=5)
 def cautious(c:Curve,
              lr_at:float=0.7,  # `robust`'s reading: where this share of the log-loss's fall is still to come
              up:float=8.,      # upper = up × lr, at most the smoothed minimum
              div:float=DIV     # lower = upper / div
             ) -> Suggestion:
-    "The lower of `valley`'s and `robust`'s lrs; `robust`'s only counts from where the valley's descent starts."
+    "The lower of `valley`'s and `robust`'s lrs; `robust`'s only counts from where the valley's descent starts. Warns when they disagree."
     if not (_is_real(lr_at) and 0 < lr_at <= 1): raise ValueError(f"lr_at: expected a number in (0, 1], got {lr_at!r}")
     e, k = _longest_decrease(c.smoothed)                  # once: the valley's pick and where its descent starts
     v, r = _valley_at(c, e, k, up, div), robust(c, lr_at=lr_at, upper_at=min(lr_at, .2))
@@ -673,4 +675,7 @@ def cautious(c:Curve,
     elif r.lr >= v.lr: s = replace(v, reason=f"valley, at or below robust's lr: {v.reason}")
     elif r.lr < start: s = replace(v, reason=f"valley: {v.reason}; robust's {r.lr:.3g} lies before the descent starts ({start:.3g})")
     else: s = _from_lr(c, r.lr, None, f"robust, below valley's {v.lr:.3g}: {r.reason}", up, div)
-    return replace(s, lower=min(s.lower, s.lr))   # CLR's base_lr: upper / div, but not above the constant lr
+    gap = abs(math.log10(v.lr / r.lr)) if r.lr is not None else 0.
+    warn = (f"readings disagree: valley reads lr {v.lr:.3g}, robust {r.lr:.3g}, {gap:.1f} decades apart; the curve is "
+            "ambiguous: look at it, or use several runs (repeats=3)",) if gap > READINGS_DISAGREE else ()
+    return replace(s, lower=min(s.lower, s.lr), warnings=warn)   # CLR's base_lr: upper / div, but not above the constant lr
