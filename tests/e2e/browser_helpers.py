@@ -1,5 +1,5 @@
 """Helpers of the browser tests: screenshots, free ports, servers that are always killed."""
-import os, signal, socket, subprocess, time
+import os, signal, socket, subprocess, sys, time
 from pathlib import Path
 
 ARTIFACTS = Path(__file__).parent/'artifacts'   # git-ignored: made on first use, also on a fresh clone
@@ -38,3 +38,13 @@ def wait_port(port, proc, timeout=60):
             if s.connect_ex(('127.0.0.1', port)) == 0: return
         time.sleep(0.3)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+def voila(tmp_path, name:str, cells) -> tuple:
+    """`(Server, port)`: Voila serving a notebook `name` of code `cells`, written into `tmp_path`, on a free local port.
+    Use as `server, port = voila(...)`, then `with server: wait_port(port, server.proc); ...`."""
+    import nbformat
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata['kernelspec'] = dict(name='python3', display_name='Python 3', language='python')
+    nbformat.write(nb, tmp_path/name)
+    port = free_port()
+    return Server([sys.executable, '-m', 'voila', name, '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1'], cwd=tmp_path), port

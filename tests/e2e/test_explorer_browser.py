@@ -1,7 +1,6 @@
 """The range-test explorer widget served by Voila on 127.0.0.1, in real Chromium: moving its sliders and
 changing its rule redraws the plot and the readout with the Python analysis's results."""
-import sys, time
-import nbformat
+import time
 import numpy as np
 import pytest
 from importlib.resources import files
@@ -9,7 +8,7 @@ from lrwidgets import Recording
 from lrwidgets import analyze, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
 from lrwidgets.plots import centred
 from lrwidgets.widgets import RULE_TEXT
-from browser_helpers import ARTIFACTS, Server, free_port, wait_port, screenshot
+from browser_helpers import ARTIFACTS, voila, wait_port, screenshot
 
 SHIPPED = files('lrwidgets')/'data'/'digits_mlp.parquet'
 
@@ -55,12 +54,8 @@ def wait_for_analysis(page, rec, timeout=30, **settings):
 @pytest.mark.timeout(240)
 def test_explorer_in_voila(page, tmp_path):
     rec = Recording.load(SHIPPED)
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(NOTEBOOK)])
-    nb.metadata['kernelspec'] = dict(name='python3', display_name='Python 3', language='python')
-    nbformat.write(nb, tmp_path/'explorer.ipynb')
-    port = free_port()
-    args = [sys.executable, '-m', 'voila', 'explorer.ipynb', '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1']
-    with Server(args, cwd=tmp_path) as server:
+    server, port = voila(tmp_path, 'explorer.ipynb', [NOTEBOOK])
+    with server:
         wait_port(port, server.proc, timeout=90)
         page.goto(f'http://127.0.0.1:{port}/', timeout=120_000)
         try:

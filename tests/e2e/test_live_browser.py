@@ -1,10 +1,9 @@
 """The live range test served by Voila (127.0.0.1) in real Chromium: the plot grows in the page while the sweep runs,
 the Stop button pressed in the page ends it (the kernel handles the click because the sweep runs in a thread), and
 the page then shows the dashboard over the recording. Screenshots go to tests/e2e/artifacts/."""
-import sys, time
-import nbformat
+import time
 import pytest
-from browser_helpers import ARTIFACTS, Server, free_port, wait_port
+from browser_helpers import ARTIFACTS, voila, wait_port
 
 NOTEBOOK = """\
 import time, torch
@@ -31,12 +30,8 @@ JS_LR_FRAME = """() => { for (const v of Object.values(Bokeh.index)) {
 
 @pytest.mark.timeout(400)
 def test_live_range_test_grows_stops_and_opens_the_dashboard(tmp_path, browser):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(NOTEBOOK)])
-    nb.metadata['kernelspec'] = dict(name='python3', display_name='Python 3', language='python')
-    nbformat.write(nb, tmp_path/'live.ipynb')
-    port, errors = free_port(), []
-    with Server([sys.executable, '-m', 'voila', 'live.ipynb', '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1'],
-                cwd=tmp_path) as server:
+    (server, port), errors = voila(tmp_path, 'live.ipynb', [NOTEBOOK]), []
+    with server:
         try:
             page = browser.new_page(viewport={'width': 1280, 'height': 1800})
             page.on('pageerror', lambda e: errors.append(str(e)))

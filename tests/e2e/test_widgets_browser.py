@@ -9,12 +9,11 @@ smoothing-window slider 20 times with the keyboard and reports the median time f
 frame painted after the new data arrived (click-to-paint); a second slider move switches the previewer to CLR.
 Screenshots at 1280 and 700 px go to tests/e2e/artifacts/.
 """
-import statistics, sys, time
+import statistics, time
 from importlib.resources import files
-import nbformat
 import numpy as np
 import pytest
-from browser_helpers import ARTIFACTS, Server, free_port, wait_port
+from browser_helpers import ARTIFACTS, voila, wait_port
 from lrwidgets import Recording, synthetic, analyze, DEFAULT_WINDOW, OneCycle, Cyclic
 from lrwidgets.plots import centred
 
@@ -120,12 +119,8 @@ def texts(page) -> str:
 @pytest.mark.timeout(600)
 def test_dashboard_and_multi_run_explorer_in_voila(tmp_path, browser):
     rec = Recording.load(SHIPPED)
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NOTEBOOK])
-    nb.metadata['kernelspec'] = dict(name='python3', display_name='Python 3', language='python')
-    nbformat.write(nb, tmp_path/'dash.ipynb')
-    port, errors = free_port(), []
-    with Server([sys.executable, '-m', 'voila', 'dash.ipynb', '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1'],
-                cwd=tmp_path) as server:
+    (server, port), errors = voila(tmp_path, 'dash.ipynb', NOTEBOOK), []
+    with server:
         try:
             page = browser.new_page(viewport={'width': 1280, 'height': 3200})
             page.on('pageerror', lambda e: errors.append(str(e)))
