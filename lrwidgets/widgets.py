@@ -556,7 +556,8 @@ def _past_the_curve(self:SchedulePreviewer) -> list:
 def _data(self:SchedulePreviewer, sched) -> dict:
     "The plot's data for `sched` (empty when there is none), with the followed suggestion's range shaded."
     sug = self.suggestion
-    band = None if sug is None or sug.lr is None else (sug.rounded().lower, sug.rounded().upper)   # as the curve: rounded
+    r = None if sug is None or sug.lr is None else sug.rounded()     # the range as the curve is built: rounded
+    band = None if r is None else (r.lower, r.upper)
     if sched is None:
         return dict(lr=dict(step=[], lr=[], epoch=[]), momentum=dict(step=[], momentum=[], epoch=[]), epochs=dict(step=[]),
                     band=dict(lower=[], upper=[]))
