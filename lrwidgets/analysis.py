@@ -295,16 +295,19 @@ def _suggest(lrs, losses, sm, kept, name, fn, skip_start, skip_end, rule_kw) -> 
 # %% ../nbs/02_analysis.ipynb #14c595cd
 FLAT, TURN, NOISE, DISAGREE = 0.05, 0.05, 0.5, 0.5   # thresholds of the warnings (see `_diagnose`)
 DIAG_WINDOW = 40                                      # the warnings read the curve smoothed at least this much
-_DIAG_MEMO = {}                                       # (window, length, hash of the losses) -> the losses smoothed
+_DIAG_MEMO = {}                                       # (window, length, ends) -> (the losses, them smoothed)
 
 def _diag_smoothed(losses) -> np.ndarray:
-    "`losses` smoothed at `DIAG_WINDOW`, read-only, remembered by content: the report's grid asks for it thousands of times."
-    key = (DIAG_WINDOW, len(losses), hash(np.ascontiguousarray(losses).tobytes()))
-    sm = _DIAG_MEMO.get(key)
-    if sm is None:
-        if len(_DIAG_MEMO) >= 8: _DIAG_MEMO.clear()
-        sm = smooth(losses, DIAG_WINDOW); sm.flags.writeable = False
-        _DIAG_MEMO[key] = sm
+    """`losses` smoothed at `DIAG_WINDOW`, read-only, remembered by content: the report's grid asks for it thousands of
+    times. Found by a cheap key, then compared in full (a quarter of the time hashing the bytes takes)."""
+    losses = np.asarray(losses, dtype='float64')
+    key = (DIAG_WINDOW, len(losses), losses[[0, len(losses) // 2, -1]].tobytes()) if len(losses) else (DIAG_WINDOW, 0)
+    seen, sm = _DIAG_MEMO.get(key, (None, None))
+    if seen is None or not np.array_equal(seen.view(np.int64), losses.view(np.int64)):   # bit for bit, NaNs too
+        if len(_DIAG_MEMO) >= 4: _DIAG_MEMO.clear()
+        seen, sm = losses.copy(), smooth(losses, DIAG_WINDOW)
+        seen.flags.writeable = sm.flags.writeable = False
+        _DIAG_MEMO[key] = seen, sm
     return sm
 
 def _diagnose(lrs, losses, sm, kept, s:Suggestion, window:int) -> tuple:

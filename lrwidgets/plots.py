@@ -84,10 +84,11 @@ def display_line(rec,              # a Recording
                  a,                # its `analysis.analyze` result, or None when the analysis failed
                  window:int=40,    # the analysis' window
                  kind:str='ema'):  # and smoothing kind
-    "The smoothed line drawn for a run: `centred` up to the cut, the analysis' own smoothing after it."
+    """The smoothed line drawn for a run: `centred` up to the cut, the analysis' own smoothing after it. Smoothing is
+    causal, so the analysis' line up to the cut is already `centred`'s first pass: only the backward pass is run."""
     if not len(rec): return None
     if a is None: return centred(rec.losses, window, kind)
-    return np.r_[centred(rec.losses[:a.cut], window, kind), a.smoothed[a.cut:]]
+    return np.r_[smooth(a.smoothed[:a.cut][::-1], window, kind)[::-1], a.smoothed[a.cut:]]
 
 # %% ../nbs/04a_plots.ipynb #f283be67
 _NOT_EXTRA = re.compile(r'iteration|lr|loss|momentum|lr_\d+')

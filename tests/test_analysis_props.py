@@ -108,6 +108,18 @@ def test_smooth_and_slope(rec, window, kind):
         assert (sm[ok] >= lo - 1e-9*abs(lo)).all() and (sm[ok] <= hi + 1e-9*abs(hi)).all()   # an average stays within the data
     if len(rec): assert loss_slope(rec.lrs, rec.losses, window, kind).shape == rec.losses.shape
 
+@settings(max_examples=80, **settings_)
+@given(recordings(), st.one_of(st.integers(1, 40), big), st.sampled_from(['ema', 'sma']), st.data())
+def test_smoothing_is_causal(rec, window, kind, data):
+    "A prefix smoothed alone is the prefix of the whole curve smoothed, bit for bit (`plots.display_line` relies on it)."
+    k = data.draw(st.integers(0, len(rec)))
+    np.testing.assert_array_equal(smooth(rec.losses[:k], window, kind), smooth(rec.losses, window, kind)[:k])
+
+def test_smoothing_is_causal_on_the_compiled_path():
+    x = np.random.default_rng(0).random(20_000); x[7_000:7_010] = np.nan
+    for kind in ('ema', 'sma'):
+        np.testing.assert_array_equal(smooth(x[:12_345], 40, kind), smooth(x, 40, kind)[:12_345])
+
 def falling_curve(lrs, noise, seed):
     "A range-test shape over `lrs`: flat, falling around 1e-3, diverging; with relative noise."
     x = np.log10(lrs) + 3
