@@ -9,7 +9,7 @@ __all__ = ['RULE_TEXT', 'PREVIEW_KINDS', 'BatchedBokehModel', 'FreshPlots', 'Ran
            'LRDashboard']
 
 # %% ../nbs/04b_widgets.ipynb #97e166fc
-import html, inspect, math, threading, warnings
+import base64, gzip, html, inspect, math, threading, warnings
 from contextlib import contextmanager
 import numpy as np
 import ipywidgets as W
@@ -98,6 +98,11 @@ _STYLE = dict(description_width='130px')
 def _wide() -> W.Layout: return W.Layout(width='420px', max_width='100%')
 
 # %% ../nbs/04b_widgets.ipynb #8b1e30c1
+class _InlineArrays(Serializer):
+    "bokeh's `Serializer` with arrays inline: base64 of gzip *without* compression (BokehJS gunzips; bokeh's level 9 costs more than it saves)."
+    def __init__(self, **kwargs): super().__init__(deferred=False, **kwargs)
+    def _encode_bytes(self, obj): return dict(type='bytes', data=base64.b64encode(gzip.compress(bytes(obj), compresslevel=0, mtime=1)).decode())
+
 class BatchedBokehModel(BokehModel):
     "A `jupyter_bokeh.BokehModel` whose document changes inside `with m.batch():` go to the browser as one patch."
     def __init__(self, model, **kwargs):
@@ -126,7 +131,7 @@ class BatchedBokehModel(BokehModel):
         """One PATCH-DOC message of `events` in jupyter_bokeh's three frames (header, metadata, content), its arrays inline
         (base64) where bokeh adds two frames per array: 3 comm messages instead of 3 + 2 × the number of columns."""
         [doc] = {e.document for e in events}
-        serializer = Serializer(references=doc.models.synced_references, deferred=False)
+        serializer = _InlineArrays(references=doc.models.synced_references)
         content = PatchJson(events=serializer.encode(events))
         doc.models.flush_synced(lambda model: not serializer.has_ref(model))
         msg = patch_doc(patch_doc.create_header(), {}, content)
