@@ -14,6 +14,7 @@ __all__ = ['DATASETS', 'MODELS', 'OPTIMIZERS', 'SETTINGS', 'DEFAULT_CONFIG', 'LI
 import configparser, json as jsonlib, math, os, sys
 from pathlib import Path
 import numpy as np
+from typing import Annotated
 from fastcore.script import call_parse, anno_parser
 import lrwidgets
 from .recording import Recording, atomic_write, check_writable, sigint_deferred
@@ -37,6 +38,7 @@ SETTINGS = {  # key: (type, default as written in settings.ini, meaning)
     'mode':         (str,   'exp',             "exp (log-spaced lrs) or linear"),
     'diverge_th':   (float, '5',               "stop when the smoothed loss exceeds this many times its best"),
     'seed':         (int,   '0',               "seed of the model's init and the batch order"),
+    'repeats':      (int,   '1',               "range tests (seeds seed, seed+1, ...); with several, the suggestion is the median of theirs"),
     'device':       (str,   'cpu',             "torch device: cpu, cuda, cuda:1, mps, ..."),
     'epochs':       (int,   '10',              "length of the training you plan (for the report's schedule preview)"),
     'out':          (str,   'runs/digits-mlp', "writes <out>.parquet (the Recording) and <out>.html (the report)"),
@@ -44,7 +46,7 @@ SETTINGS = {  # key: (type, default as written in settings.ini, meaning)
 }
 DEFAULT_CONFIG = {k: v[1] for k, v in SETTINGS.items()}
 LIMITS = dict(batch_size=(1, 10**6), hidden=(1, 2**16), channels=(1, 2**12), num_iter=(2, 10**7),  # whole numbers: (lowest, highest)
-              epochs=(1, 10**6), seed=(0, 2**32 - 1))
+              epochs=(1, 10**6), seed=(0, 2**32 - 1), repeats=(1, 100))
 
 class ConfigError(ValueError):
     "A settings file is not a valid experiment (exit code 1)."
@@ -185,16 +187,19 @@ def experiment(cfg:dict):
     return model, opt, loader, torch.nn.functional.cross_entropy
 
 # %% ../nbs/05_cli.ipynb #61abf76e
-def run_experiment(cfg:dict, progress:bool=True) -> Recording:
-    "Range test of the experiment `cfg` (from `read_config`); the settings are kept in `meta['experiment']`."
+def run_experiment(cfg:dict, progress:bool=True) -> list:
+    "Range tests of the experiment `cfg` (from `read_config`), `cfg['repeats']` of them; the settings are kept in `meta['experiment']`."
     from lrwidgets.engine import range_test
     model, opt, loader, loss_fn = experiment(cfg)
-    rec = range_test(model, opt, loader, loss_fn, start_lr=cfg['start_lr'], end_lr=cfg['end_lr'],
-                     num_iter=cfg['num_iter'], mode=cfg['mode'], diverge_th=cfg['diverge_th'],
-                     progress=progress, seed=cfg['seed'], label=cfg['label'])
-    rec.meta.update(experiment=dict(cfg), dataset=cfg['dataset'],
-                    total_steps=cfg['epochs'] * len(loader), steps_per_epoch=len(loader))
-    return rec
+    several = cfg['repeats'] > 1
+    recs = range_test(model, opt, loader, loss_fn, start_lr=cfg['start_lr'], end_lr=cfg['end_lr'],
+                      num_iter=cfg['num_iter'], mode=cfg['mode'], diverge_th=cfg['diverge_th'],
+                      progress=progress, seed=cfg['seed'], repeats=cfg['repeats'] if several else None, label=cfg['label'])
+    recs = recs if several else [recs]
+    for rec in recs:
+        rec.meta.update(experiment=dict(cfg), dataset=cfg['dataset'], total_steps=cfg['epochs'] * len(loader), steps_per_epoch=len(loader))
+        if several: rec.meta['label'] = f"{cfg['label']} seed {rec.meta['seed']}"
+    return recs
 
 # %% ../nbs/05_cli.ipynb #c425bda9
 def suggestions(rec, rules=None, **kw) -> dict:
@@ -220,6 +225,10 @@ def _sug_json(s) -> dict:
     return dict(rule=s.rule, lr=s.lr, lower=s.lower, upper=s.upper, index=s.index, reason=s.reason, warnings=list(s.warnings))
 
 # %% ../nbs/05_cli.ipynb #a2e18b57
+def _run_paths(pq_path:Path, k:int) -> list:
+    "Where `k` runs are saved: `<out>.parquet` for one, `<out>.run1.parquet`, `<out>.run2.parquet`, ... for several."
+    return [pq_path] if k == 1 else [pq_path.with_name(f"{pq_path.stem}.run{i}.parquet") for i in range(1, k + 1)]
+
 def _out_paths(out) -> tuple:
     "`<out>.parquet`, `<out>.html` (a given .parquet/.html suffix is dropped first)."
     out = Path(out)
@@ -247,51 +256,63 @@ def lrwidgets_run(config:str=None,    # experiment ini file (default: ./settings
                   num_iter:int=None,  # iterations of the sweep (overrides the config)
                   start_lr:float=None,# first lr (overrides the config)
                   end_lr:float=None,  # last lr (overrides the config)
-                  out:str=None,       # output prefix: writes <out>.parquet and <out>.html (overrides the config)
+                  repeats:int=None,   # range tests (seeds seed, seed+1, ...); the suggestion is their median (overrides the config)
+                  out:str=None,       # output prefix: writes <out>.parquet (several runs: <out>.run1.parquet, ...) and <out>.html (overrides the config)
                   no_progress:bool=False): # hide the progress bar
-    "Run the range test of an experiment, print every rule's suggestion, write the run and its HTML report."
+    "Run the range test of an experiment, print every rule's suggestion, write the run(s) and the HTML report."
     from lrwidgets.html_report import report_html
     source = config or ('./settings.ini' if Path('settings.ini').is_file() else 'built-in defaults')
-    cfg = read_config(config, device=device, num_iter=num_iter, start_lr=start_lr, end_lr=end_lr, out=out)
+    cfg = read_config(config, device=device, num_iter=num_iter, start_lr=start_lr, end_lr=end_lr, repeats=repeats, out=out)
     try: check_device(cfg['device'])
     except ConfigError as e: raise (UsageError(f"--device: {e}") if device else e) from None
     pq_path, html_path = _out_paths(cfg['out'])
-    for p in (pq_path, html_path): _check_out(p, '--out' if out else f"out = {cfg['out']!r}")
+    k = cfg['repeats']
+    pq_paths = _run_paths(pq_path, k)
+    for p in (*pq_paths, html_path): _check_out(p, '--out' if out else f"out = {cfg['out']!r}")
     print(f"experiment ({source}): {cfg['dataset']}, {cfg['model']}, {cfg['optimizer']}, batch {cfg['batch_size']}; "
-          f"lr {cfg['start_lr']:g} -> {cfg['end_lr']:g} ({cfg['mode']}), {cfg['num_iter']} iterations on {cfg['device']}", flush=True)
-    rec = run_experiment(cfg, progress=not no_progress)
-    if rec.meta.get('stop_reason') == 'interrupted':
-        partial = pq_path.with_name(pq_path.stem + '.interrupted.parquet')
+          f"lr {cfg['start_lr']:g} -> {cfg['end_lr']:g} ({cfg['mode']}), {cfg['num_iter']} iterations"
+          f"{f', {k} runs' if k > 1 else ''} on {cfg['device']}", flush=True)
+    recs = run_experiment(cfg, progress=not no_progress)
+    if recs[-1].meta.get('stop_reason') == 'interrupted':
+        partial = [p.with_name(p.stem + '.interrupted.parquet') for p in pq_paths[:len(recs)]]
         pq_path.parent.mkdir(parents=True, exist_ok=True)
-        rec.save(partial)
-        raise Interrupted(f"the partial run ({len(rec)} iterations) is in {partial}; {pq_path} and {html_path} are untouched")
-    print(repr(rec))
-    print(suggestion_table(suggestions(rec)), flush=True)
+        for rec, p in zip(recs, partial): rec.save(p)
+        kept = f"the partial run ({len(recs[-1])} iterations) is in {partial[-1]}" + (
+               f", the {len(recs) - 1} finished before it in {', '.join(map(str, partial[:-1]))}" if len(recs) > 1 else '')
+        raise Interrupted(f"{kept}; {' and '.join(map(str, (*pq_paths, html_path)))} are untouched")
+    for rec in recs: print(repr(rec))
+    print(suggestion_table(suggestions(recs if k > 1 else recs[0])), flush=True)
     pq_path.parent.mkdir(parents=True, exist_ok=True)
-    try: text = report_html(rec)
+    saved = ' and '.join(map(str, pq_paths))
+    try: text = report_html(recs)
     except ValueError as e:                     # a run no setting can read: keep it, say the report was not made
-        rec.save(pq_path)
-        raise ValueError(f"no report: {e}; the run is saved in {pq_path} ({html_path} was not written)") from None
+        for rec, p in zip(recs, pq_paths): rec.save(p)
+        raise ValueError(f"no report: {e}; the run{'s are' if k > 1 else ' is'} saved in {saved} ({html_path} was not written)") from None
     with sigint_deferred():
-        rec.save(pq_path)
+        for rec, p in zip(recs, pq_paths): rec.save(p)
         atomic_write(html_path, lambda tmp: Path(tmp).write_text(text, encoding='utf-8'))
-    print(f"wrote {pq_path} and {html_path}")
-    return rec
+    print(f"wrote {saved} and {html_path}")
+    return recs[0] if k == 1 else recs
 
 # %% ../nbs/05_cli.ipynb #79d32701
 def _same_file(a:Path, b:Path) -> bool: return b.exists() and os.path.samefile(a, b)
 
+def _paths(path) -> list:
+    "The command's `path` argument (one path, or the list the command line gives) as a list of Paths."
+    return [Path(p) for p in ([path] if isinstance(path, (str, os.PathLike)) else path)]
+
 @call_parse
-def lrwidgets_report(path:str,      # a saved Recording (.parquet)
-                     out:str=None): # the HTML file to write (default: next to `path`, with .html)
-    "Write the standalone HTML report of a saved run."
+def lrwidgets_report(path:Annotated[str, {'nargs': '+'}], # saved Recordings (.parquet): one run, or several runs of one setup
+                     out:str=None): # the HTML file to write (default: next to the first path, with .html)
+    "Write the standalone HTML report of a saved run, or of several runs of one setup (their median suggestion)."
     from lrwidgets.html_report import report
-    rec = Recording.load(path)
-    dest = Path(out) if out else Path(path).with_suffix('.html')
-    if _same_file(Path(path), dest):
+    paths = _paths(path)
+    recs = [Recording.load(p) for p in paths]
+    dest = Path(out) if out else paths[0].with_suffix('.html')
+    if any(_same_file(p, dest) for p in paths):
         raise UsageError(f"{'--out: ' if out else ''}{dest} is the recording being read; the report would overwrite it (give another --out)")
     check_writable(dest)                        # before the analysis of the whole grid, not after it
-    report(rec, dest)
+    report(recs, dest)
     print(f"wrote {dest}")
     return dest
 
@@ -306,20 +327,20 @@ def _threshold(s):
     return v
 
 @call_parse
-def lrwidgets_suggest(path:str,            # a saved Recording (.parquet)
+def lrwidgets_suggest(path:Annotated[str, {'nargs': '+'}], # saved Recordings (.parquet): one run, or several runs of one setup (their median)
                       rule:str=None,       # the bound-picking rule (default: every rule, the default one first)
                       window:int=None,     # smoothing window (default: the analysis default)
                       diverge_th:str=None, # divergence threshold, or 'off' (default: the analysis default)
                       json:bool=False):    # print JSON instead of a table
-    "Print the suggested learning rates of a saved run."
+    "Print the suggested learning rates of a saved run, or the median of several runs'."
     from lrwidgets.analysis import RULES
     if rule is not None and rule not in RULES: raise UsageError(f"--rule: unknown rule {rule!r}; choose from {', '.join(RULES)}")
     if window is not None and window < 1: raise UsageError(f"--window: expected a whole number >= 1, got {window}")
     kw = {} if window is None else dict(window=window)
     th = _threshold(diverge_th)
     if th != 'default': kw['diverge_th'] = th
-    rec = Recording.load(path)
-    sugs = suggestions(rec, [rule] if rule else None, **kw)
+    recs = [Recording.load(p) for p in _paths(path)]
+    sugs = suggestions(recs if len(recs) > 1 else recs[0], [rule] if rule else None, **kw)
     print(jsonlib.dumps({r: _sug_json(s) for r, s in sugs.items()}, indent=1) if json else suggestion_table(sugs))
     return sugs
 
@@ -328,8 +349,8 @@ COMMANDS = dict(run=lrwidgets_run, report=lrwidgets_report, suggest=lrwidgets_su
 USAGE = f"""usage: lrwidgets {{run,report,suggest}} ... (lrwidgets {lrwidgets.__version__})
 
   run      run the range test of an experiment (settings.ini), write <out>.parquet and <out>.html
-  report   write the standalone HTML report of a saved run
-  suggest  print the suggested learning rates of a saved run
+  report   write the standalone HTML report of a saved run (or of several runs of one setup)
+  suggest  print the suggested learning rates of a saved run (or the median of several runs')
 
 `lrwidgets COMMAND --help` shows a command's options."""
 

@@ -17,8 +17,8 @@ from bokeh.layouts import column, row
 from bokeh.models import CategoricalSlider, CustomJS, Div, InlineStyleSheet, RadioButtonGroup, Select
 from bokeh.resources import INLINE
 import lrwidgets
-from .recording import Recording, atomic_write
-from .analysis import analyze, default_settings, num_text, RULES, DEFAULT_DIVERGE_TH
+from .recording import Recording, as_recordings, atomic_write
+from .analysis import analyze, default_settings, median_suggestion, num_text, RULES, DEFAULT_DIVERGE_TH
 from .schedules import OneCycle
 from .plots import display_line, range_test_data, range_test_figure, schedule_data, schedule_figure
 
@@ -113,7 +113,7 @@ def _empty_like(data:dict) -> dict:
     "`data` (a dict of sources' columns) with every column emptied."
     return {k: {c: np.asarray(v)[:0] for c, v in cols.items()} for k, cols in data.items()}
 
-def report_grid(rec:Recording,
+def report_grid(rec,                      # a Recording, or a list of them (runs of one setup: their median suggestion)
                 windows=WINDOWS,          # smoothing windows offered
                 diverge_ths=DIVERGE_THS,  # divergence thresholds offered (None: no cut)
                 rules=None,               # rules offered (default: all of `RULES`)
@@ -124,7 +124,8 @@ def report_grid(rec:Recording,
                 schedule_points:int=120   # points drawn per schedule curve
                ) -> dict:
     "The analysis of `rec` over every combination of the controls, as the report's page stores it."
-    rule0, window0 = default_settings(rec)          # where the page opens: what `suggest(rec)` reads (an imported curve: its tool's rule, window 1)
+    runs = as_recordings(rec, 'rec')
+    rule0, window0 = default_settings(runs[0])      # where the page opens: what `suggest(rec)` reads (an imported curve: its tool's rule, window 1)
     windows, ths = _grid_values(windows, window0), _grid_values(diverge_ths, DEFAULT_DIVERGE_TH)
     rules = list(rules or RULES)
     unknown = [r for r in rules if r not in RULES]
@@ -132,7 +133,7 @@ def report_grid(rec:Recording,
     bad = [k for k in kinds if k not in SMOOTHINGS]
     if bad: raise ValueError(f"kinds: unknown smoothing kind(s) {bad}; choose from {list(SMOOTHINGS)}")
     kinds = [k for k in SMOOTHINGS if k in kinds or k == 'ema']
-    total_steps, steps_per_epoch, problem = preview_steps(rec, total_steps, steps_per_epoch)
+    total_steps, steps_per_epoch, problem = preview_steps(runs[0], total_steps, steps_per_epoch)
     empty_sched = {f'sched/{k}': v for k, v in _empty_like(schedule_data(OneCycle(1., total_steps=10), max_points=4)).items()}
     schedules = {}                                 # upper bound -> (schedule, its plot data): one per distinct suggestion
     def preview(sug):
@@ -148,20 +149,23 @@ def report_grid(rec:Recording,
         return s, sd
     cols, payloads, readouts = _Interner(), _Interner(), _Interner()
     combos, combo_bases, combo_readout, suggested, lines = [], [], [], False, {}
+    raw = [[r.lrs, r.df['iteration'].to_numpy(), r.losses] for r in runs]
+    def line(i, a, w, kind):                                                 # the explorer's line (no lag): one per run,
+        key = (i, w, kind, None if a is None else a.cut)                     # smoothing and cut, whatever the rule
+        if key not in lines: lines[key] = display_line(runs[i], a, w, kind)
+        return lines[key]
     for w, kind, t, r in itertools.product(windows, kinds, ths, rules):          # the order of AXES
-        try: a, err = analyze(rec, rule=r, window=w, kind=kind, diverge_th=t), None
-        except ValueError as e: a, err = None, str(e)
-        sug = None if a is None else a.suggestion
+        try: analyses, err = [analyze(run, rule=r, window=w, kind=kind, diverge_th=t) for run in runs], None
+        except ValueError as e: analyses, err = [None] * len(runs), str(e)
+        sug = None if err else analyses[0].suggestion if len(runs) == 1 else median_suggestion([a.suggestion for a in analyses], r)
         suggested = suggested or (sug is not None and sug.lr is not None)
         sched, sched_data = preview(sug)
-        key = (w, kind, None if a is None else a.cut)                        # the explorer's line (no lag): one per
-        if key not in lines: lines[key] = display_line(rec, a, w, kind)       # smoothing and cut, whatever the rule
-        line = lines[key]
-        combos.append({**{f'rt/{k}': v for k, v in range_test_data(rec, a, max_points=max_points, lines=[line]).items()}, **sched_data})
-        combo_bases.append([rec.lrs, rec.df['iteration'].to_numpy(), rec.losses] +
-                           ([] if a is None else [np.asarray(a.smoothed, 'float64'), np.asarray(a.slope, 'float64')]))
+        rt = range_test_data(runs, analyses, max_points=max_points, suggestion=sug, lines=[line(i, a, w, kind) for i, a in enumerate(analyses)])
+        combos.append({**{f'rt/{k}': v for k, v in rt.items()}, **sched_data})
+        combo_bases.append([b for i, a in enumerate(analyses) for b in raw[i] +
+                            ([] if a is None else [np.asarray(a.smoothed, 'float64'), np.asarray(a.slope, 'float64')])])
         combo_readout.append(readouts.add(readout_html(sug, sched, err)))
-    if not suggested: raise ValueError(f"{rec.label}: no setting of the grid gives a suggestion; nothing to report")
+    if not suggested: raise ValueError(f"{', '.join(r.label for r in runs)}: no setting of the grid gives a suggestion; nothing to report")
     names = [k for k in combos[0] if k.startswith('rt/')] + list(empty_sched)
     known = {}                                     # a column's bytes -> its index, so each is formatted once
     def literal(v):
@@ -231,7 +235,7 @@ body { font-family: system-ui, sans-serif; margin: 1em 2em; height: auto; }
 <h1 id="lrwidgets-title">{{ heading }}</h1>
 <p class="lrw-note">{{ note }}</p>
 {{ super() }}
-<details><summary>Provenance (the recording's meta)</summary>{{ meta_table }}</details>
+<details><summary>Provenance (each recording's meta)</summary>{{ meta_table }}</details>
 <script type="application/json" id="lrwidgets-grid">{{ grid_json }}</script>
 {% endblock %}
 """
@@ -253,9 +257,10 @@ def grid_json(grid:dict) -> str:
     return text.replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
 
 # %% ../nbs/04c_html_report.ipynb #d176ffbf
-def report_html(rec:Recording, **grid_kw) -> str:
-    "The standalone report of `rec` as one HTML string (see `report_grid` for `grid_kw`)."
-    grid = report_grid(rec, **grid_kw)
+def report_html(rec, **grid_kw) -> str:
+    "The standalone report of `rec` (a Recording, or several runs of one setup) as one HTML string (see `report_grid` for `grid_kw`)."
+    runs = as_recordings(rec, 'rec')
+    grid = report_grid(runs, **grid_kw)
     k = grid['start']
     i, sk, j, r = (int(x) for x in np.unravel_index(k, [len(grid[a]) for a in AXES]))
     start = entry_data(grid, k)
@@ -276,20 +281,23 @@ def report_html(rec:Recording, **grid_kw) -> str:
     root = column(row(win, kind, th, rule, stylesheets=[InlineStyleSheet(css=_WRAP_CSS)]), readout, rt_layout, preview,
                   sizing_mode='stretch_width')                                          # as wide as the window
     n_entries = len(grid['combos'])
-    note = (f"Range test {rec.label!r}: {len(rec)} iterations, lr {rec.lrs[0]:.3g} → {rec.lrs[-1]:.3g}. "
+    about = lambda r: f"{r.label!r}: {len(r)} iterations, lr {r.lrs[0]:.3g} → {r.lrs[-1]:.3g}"
+    note = ((f"Range test {about(runs[0])}. " if len(runs) == 1 else
+             f"{len(runs)} runs of one range test ({'; '.join(map(about, runs))}); the suggestion is the median of theirs. ") +
             f"Analysed in Python by lrwidgets {lrwidgets.__version__} for {n_entries} settings "
             f"({' × '.join(f'{len(grid[a])} {a}' for a in AXES)}); the controls select among them."
             + (f" {grid['preview']}" if grid['has_preview'] else ''))
-    return file_html(root, INLINE, title=f"lrwidgets report: {rec.label}", template=_TEMPLATE,
-                     template_variables=dict(heading=_esc(f"Range test: {rec.label}"), note=_esc(note),
-                                             meta_table=_meta_table(rec.meta), grid_json=grid_json(grid)))
+    labels = ', '.join(dict.fromkeys(r.label for r in runs))
+    title = f"Range test: {labels}" if len(runs) == 1 else f"Range test, {len(runs)} runs: {labels}"
+    return file_html(root, INLINE, title=f"lrwidgets report: {labels}", template=_TEMPLATE,
+                     template_variables=dict(heading=_esc(title), note=_esc(note), grid_json=grid_json(grid),
+                                             meta_table=''.join(_meta_table(r.meta) for r in runs)))
 
 # %% ../nbs/04c_html_report.ipynb #6ea0353f
-def report(rec:Recording,   # the range test to report
+def report(rec,             # the range test to report: a Recording, or a list of them (runs of one setup)
            path,            # the HTML file to write
            **grid_kw         # passed to `report_grid`: windows, diverge_ths, rules, total_steps, ...
           ) -> Path:
     "Write the standalone HTML report of `rec` to `path` (atomically); returns the path."
-    if not isinstance(rec, Recording): raise TypeError(f"rec: expected a Recording, got {type(rec).__name__}")
-    text = report_html(rec, **grid_kw)
+    text = report_html(as_recordings(rec, 'rec'), **grid_kw)
     return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding='utf-8'))

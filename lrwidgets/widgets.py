@@ -18,7 +18,7 @@ from bokeh.core.serialization import Serializer
 from bokeh.protocol.messages.patch_doc import patch_doc, PatchJson
 from fastcore.basics import patch
 from jupyter_bokeh import BokehModel
-from .recording import Recording
+from .recording import Recording, as_recordings
 from .analysis import analyze, median_suggestion, num_text, rule_skips, Suggestion, RULES, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
 from .schedules import (OneCycle, Cyclic, CosineAnnealing, CosineWarmRestarts, Exponential, Step, Sequence,
                                  HFLinear, HFCosine, HFCosineWithRestarts, HFPolynomial, HFConstantWithWarmup, HFInverseSqrt,
@@ -54,13 +54,6 @@ def _problem(rec:Recording):
     if n_finite == 0: return f"recording {rec.label!r} has no finite loss (all {len(rec)} are NaN or infinite)"
     if n_finite == 1: return f"recording {rec.label!r} has a single finite loss: there is no curve to read"
     return None
-
-def _recordings(recs) -> list:
-    "`recs` as a non-empty list of Recordings, or a TypeError."
-    recs = list(recs) if isinstance(recs, (list, tuple)) else [recs]
-    bad = [type(r).__name__ for r in recs if not isinstance(r, Recording)]
-    if not recs or bad: raise TypeError(f"recs: expected a Recording or a non-empty list of them, got {bad or 'an empty list'}")
-    return recs
 
 # %% ../nbs/04b_widgets.ipynb #3e8a90c4
 def _on_grid(slider, v:float) -> float:
@@ -205,7 +198,7 @@ class RangeTestExplorer(FreshPlots, W.VBox):
                  x_log:bool=True,                      # log lr axis
                  total_steps:int=1000,                 # steps of the 1cycle schedule in the code line
                  max_points:int=2000):                 # at most about this many points drawn per curve
-        self.recs, self.total_steps, self.max_points = _recordings(recs), total_steps, max_points
+        self.recs, self.total_steps, self.max_points = as_recordings(recs), total_steps, max_points
         if rule not in RULES: raise ValueError(f"rule: expected one of {list(RULES)}, got {rule!r}")
         _check_settings(rule=rule, window=window, kind=kind, diverge_th=diverge_th, skip_start=skip_start, skip_end=skip_end)
         self._n = n = max(len(r) for r in self.recs)

@@ -101,6 +101,24 @@ def test_report_command(tmp_path):
     text = (tmp_path/'shipped.html').read_text()
     assert 'digits-mlp (shipped)' in text and 'id="lrwidgets-grid"' in text
 
+def test_several_runs_from_run_to_report_and_suggest(tmp_path):
+    "--repeats 2: two runs (seeds 3 and 4) saved side by side, the table is their median; report and suggest take both."
+    r = cli('run', '--repeats', '2', '--num-iter', '40', '--out', 'res/two', '--no-progress', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    runs = [Recording.load(tmp_path/f'res/two.run{i}.parquet') for i in (1, 2)]
+    assert [rec.meta['seed'] for rec in runs] == [0, 1] and runs[0].label == 'digits-mlp seed 0'
+    assert not (tmp_path/'res/two.parquet').exists() and (tmp_path/'res/two.html').exists()
+    assert 'res/two.run1.parquet and res/two.run2.parquet and res/two.html' in r.stdout and ', 2 runs on cpu' in r.stdout
+    both = suggest(runs)
+    assert 'median of 2 runs' in r.stdout and both.reason.startswith('median of 2 runs')
+    out = json.loads(cli('suggest', 'res/two.run1.parquet', 'res/two.run2.parquet', '--json', cwd=tmp_path).stdout)
+    assert (out[DEFAULT_RULE]['lr'], out[DEFAULT_RULE]['upper']) == (both.lr, both.upper)
+    r = cli('report', 'res/two.run1.parquet', 'res/two.run2.parquet', '--out', 'both.html', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path/'both.html').read_text()
+    assert 'Range test, 2 runs: digits-mlp seed 0, digits-mlp seed 1' in text and text.count('class="lrw-meta"') == 2
+    assert cli('run', '--repeats', '0', cwd=tmp_path).returncode == 2            # a whole number from 1 to 100
+
 def test_run_precedence_defaults_file_command_line(tmp_path):
     "./settings.ini overrides the defaults, the command line overrides both; outputs land at <out>.*"
     (tmp_path/'settings.ini').write_text("[DEFAULT]\nnum_iter = 40\nbatch_size = 32\nlabel = mine\nout = res/first\n")
