@@ -666,15 +666,22 @@ READINGS_DISAGREE = 0.75   # decades between valley's and robust's lr from which
 @register_rule('cautious', skip_start=0.1, skip_end=5)
 def cautious(c:Curve,
              lr_at:float=0.7,  # `robust`'s reading: where this share of the log-loss's fall is still to come
-             up:float=8.,      # upper = up × lr, at most the smoothed minimum
-             div:float=DIV     # lower = upper / div
+             up:float=4.,      # upper = up × the lower reading, at most the smoothed minimum
+             div:float=DIV,    # lower = upper / div
+             lean:float=1.     # where robust reads higher: `lr` this share of the way (in log lr) from valley's to robust's
             ) -> Suggestion:
-    "The lower of `valley`'s and `robust`'s lrs; `robust`'s only counts from where the valley's descent starts. Warns when they disagree."
+    "The bounds from the lower of `valley`'s and `robust`'s lrs (`robust`'s counts from where the valley's descent starts); `lr` may lean to the higher. Warns when they disagree."
     if not (_is_real(lr_at) and 0 < lr_at <= 1): raise ValueError(f"lr_at: expected a number in (0, 1], got {lr_at!r}")
+    if not (_is_real(lean) and 0 <= lean <= 1): raise ValueError(f"lean: expected a number in [0, 1], got {lean!r}")
     e, k = _longest_decrease(c.smoothed)                  # once: the valley's pick and where its descent starts
     v, r = _valley_at(c, e, k, up, div), robust(c, lr_at=lr_at, upper_at=min(lr_at, .2))
     start = c.lrs[max(e - k, 0) if k > 1 else 0]          # (valley's `s`: one before the run's first point, or its first)
     if r.lr is None: s = replace(v, reason=f"valley (robust gives none: {r.reason}): {v.reason}")
+    elif r.lr >= v.lr and lean > 0:
+        lr = float(min(v.lr ** (1 - lean) * r.lr ** lean, v.upper))
+        how = f"robust's {r.lr:.3g}" if lean == 1 else f"{lean:.0%} of the way to robust's {r.lr:.3g}"
+        s = replace(v, lr=lr, index=v.index if lr == v.lr else None, reason=f"bounds from valley (the lower reading), lr {how}"
+                    f"{' (capped at upper)' if lr < r.lr and lean == 1 else ''}: {v.reason}")
     elif r.lr >= v.lr: s = replace(v, reason=f"valley, at or below robust's lr: {v.reason}")
     elif r.lr < start: s = replace(v, reason=f"valley: {v.reason}; robust's {r.lr:.3g} lies before the descent starts ({start:.3g})")
     else: s = _from_lr(c, r.lr, None, f"robust, below valley's {v.lr:.3g}: {r.reason}", up, div)

@@ -163,7 +163,7 @@ RULE_TEXT = {  # rule: what it picks, in a line (the dropdown shows it; the reas
     'smith': "where the loss starts and stops falling (Smith's CLR bounds)",
     'robust': "backed off from the minimum of a robustly smoothed curve",
     'ratio': "Smith's upper bound, lower = upper / 4",
-    'cautious': "the lower of valley's and robust's lr, the safer reading"}
+    'cautious': "range from the lower of valley's and robust's readings; lr leans to the higher"}
 
 # %% ../nbs/04b_widgets.ipynb #6b4f1d3b
 def _rule_options() -> list:

@@ -24,7 +24,7 @@ FIXED_LR = 1e-2
 TARGETS = (('lr', 'constant'), ('upper', 'onecycle'))
 COMBINE_K = 3
 
-RULE_KW = {'cautious': [dict(lr_at=a, up=u) for a in (.5, .7) for u in (4., 8.)]}   # rule constants chosen here too
+RULE_KW = {'cautious': [dict(lr_at=a, up=u, lean=l) for a in (.5, .7) for u in (4., 8.) for l in (0., .5, 1.)]}   # rule constants chosen here too
 
 def candidates():
     """{name: dict(rule=, window=, **rule_kw)}: the settings the default is chosen from (every rule at 4 windows, and the
