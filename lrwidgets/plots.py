@@ -81,13 +81,12 @@ def centred(losses,            # raw per-batch losses of a recorded run
 
 # %% ../nbs/04a_plots.ipynb #fd96f1ad
 def display_line(rec,              # a Recording
-                 a,                # its `analysis.analyze` result, or None when the analysis failed
+                 a,                # its `analysis.analyze` result, or None when the analysis failed (no line then)
                  window:int=40,    # the analysis' window
                  kind:str='ema'):  # and smoothing kind
     """The smoothed line drawn for a run: `centred` up to the cut, the analysis' own smoothing after it. Smoothing is
     causal, so the analysis' line up to the cut is already `centred`'s first pass: only the backward pass is run."""
-    if not len(rec): return None
-    if a is None: return centred(rec.losses, window, kind)
+    if a is None or not len(rec): return None
     return np.r_[smooth(a.smoothed[:a.cut][::-1], window, kind)[::-1], a.smoothed[a.cut:]]
 
 # %% ../nbs/04a_plots.ipynb #f283be67
