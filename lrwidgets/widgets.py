@@ -692,12 +692,14 @@ class LRDashboard(FreshPlots, W.VBox):
     "A `RangeTestExplorer` over `recs` linked to a `SchedulePreviewer` below it."
     def __init__(self,
                  recs,                     # a Recording or a list of them
-                 kind:str='OneCycle',      # the previewed schedule, a key of `PREVIEW_KINDS`
+                 schedule:str='OneCycle',  # the previewed schedule, a key of `PREVIEW_KINDS`
                  steps_per_epoch:int=100,  # of the training to come
                  epochs:int=10,
-                 **explorer_kw):           # passed to `RangeTestExplorer` (rule, window, ...)
+                 **explorer_kw):           # passed to `RangeTestExplorer` (rule, window, kind, ...)
+        if explorer_kw.get('kind') in PREVIEW_KINDS:
+            raise ValueError(f"kind: the explorer's smoothing ('ema' or 'sma'); for the previewed schedule pass schedule={explorer_kw['kind']!r}")
         self.explorer = RangeTestExplorer(recs, total_steps=steps_per_epoch * epochs, **explorer_kw)
-        self.previewer = self.explorer.link(SchedulePreviewer(kind, steps_per_epoch=steps_per_epoch, epochs=epochs))
+        self.previewer = self.explorer.link(SchedulePreviewer(schedule, steps_per_epoch=steps_per_epoch, epochs=epochs))
         super().__init__([self.explorer, W.HTML(_LINK), self.previewer], layout=W.Layout(width='100%'))
 
     @property
