@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     'recording': ('Recording', 'RecordingError', 'synthetic'),
     'engine': ('range_test', 'sweep_lrs', 'extension_lrs', 'DistributedRangeTestError'),
-    'analysis': ('suggest', 'analyze', 'smooth', 'loss_slope', 'cut', 'Suggestion', 'Analysis', 'median_suggestion',
+    'analysis': ('suggest', 'analyze', 'analyze_rules', 'smooth', 'loss_slope', 'cut', 'Suggestion', 'Analysis', 'median_suggestion',
                  'register_rule', 'RULES', 'DEFAULT_RULE', 'DEFAULT_WINDOW', 'DEFAULT_DIVERGE_TH'),
     'schedules': ('Schedule', 'OneCycle', 'Cyclic', 'CosineAnnealing', 'CosineWarmRestarts', 'Exponential', 'Step',
                   'MultiStep', 'LinearWarmup', 'ExponentialDecay', 'PiecewiseConstantDecay', 'FastaiOneCycle',

@@ -8,8 +8,8 @@ Docs: https://lrwidgets.github.io/lrwidgets/analysis.html.md"""
 __all__ = ['DEFAULT_WINDOW', 'DEFAULT_DIVERGE_TH', 'DEFAULT_RULE', 'RULES', 'UP', 'DIV', 'FLAT', 'TURN', 'NOISE', 'DISAGREE',
            'DIAG_WINDOW', 'SOURCE_RULES', 'READINGS_DISAGREE', 'smooth', 'loss_slope', 'cut', 'round3', 'num_text',
            'Suggestion', 'Curve', 'register_rule', 'rule_skips', 'Analysis', 'default_settings', 'median_suggestion',
-           'suggest', 'analyze', 'steepest', 'lightning', 'lightning_2_5_3', 'minimum', 'steep', 'valley', 'slide',
-           'smith', 'robust', 'ratio', 'cautious']
+           'suggest', 'analyze', 'analyze_rules', 'steepest', 'lightning', 'lightning_2_5_3', 'minimum', 'steep',
+           'valley', 'slide', 'smith', 'robust', 'ratio', 'cautious']
 
 # %% ../nbs/02_analysis.ipynb #1b99535d
 import functools, math, re, warnings
@@ -363,16 +363,24 @@ def default_settings(rec:Recording, rule=None, window=None) -> tuple:
     return rule, window
 
 # %% ../nbs/02_analysis.ipynb #a71819fb
-def _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw, slope=True) -> Analysis:
+def _analyze_rules(rec, rules, window, kind, diverge_th, skip_start, skip_end, rule_kw, slope=True) -> dict:
+    "`{name: Analysis}` per rule in `rules` (None: the default one); the smoothing, its slope and the cut are made once for all."
     rec = _check_rec(rec)
-    rule, window = default_settings(rec, rule, window)
-    name, fn = _rule(rule)
+    window = default_settings(rec, None, window)[1]
     lrs, losses = rec.lrs, rec.losses
-    sm = smooth(losses, window, kind)
-    kept = _cut(losses, sm, _check_th(diverge_th), _check_window(window))
-    sug = _suggest(lrs, losses, sm, kept, name, fn, skip_start, skip_end, rule_kw) if len(rec) else _none("the recording is empty", name)
-    sug = replace(sug, warnings=sug.warnings + _diagnose(lrs, losses, sm, kept, sug, _check_window(window)))   # the rule's own first
-    return Analysis(sm, _slope(lrs, sm) if slope else None, kept, sug)
+    sm, window = smooth(losses, window, kind), _check_window(window)
+    kept = _cut(losses, sm, _check_th(diverge_th), window)
+    sl = _slope(lrs, sm) if slope else None
+    out = {}
+    for rule in rules:
+        name, fn = _rule(default_settings(rec, rule, window)[0])
+        sug = _suggest(lrs, losses, sm, kept, name, fn, skip_start, skip_end, rule_kw) if len(rec) else _none("the recording is empty", name)
+        sug = replace(sug, warnings=sug.warnings + _diagnose(lrs, losses, sm, kept, sug, window))   # the rule's own first
+        out[name] = Analysis(sm, sl, kept, sug)
+    return out
+
+def _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw, slope=True) -> Analysis:
+    return next(iter(_analyze_rules(rec, [rule], window, kind, diverge_th, skip_start, skip_end, rule_kw, slope).values()))
 
 # %% ../nbs/02_analysis.ipynb #6196c872
 def _merged_warnings(sugs) -> tuple:
@@ -448,6 +456,20 @@ def analyze(rec,                                 # a Recording (or a list of the
     "Smoothed loss, its slope, the divergence cut and the suggestion, in one pass."
     if isinstance(rec, (list, tuple)): return [analyze(r, rule, window, kind, diverge_th, skip_start, skip_end, **rule_kw) for r in rec]
     return _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw)
+
+# %% ../nbs/02_analysis.ipynb #6cd03db7
+def analyze_rules(rec:Recording,                        # one range test
+                  rules=None,                           # names in `RULES` or rule functions; None: all of `RULES`
+                  window:int=None,                      # smoothing window in points; None: DEFAULT_WINDOW (see `default_settings`)
+                  kind:str='ema',                       # 'ema' or 'sma'
+                  diverge_th:float=DEFAULT_DIVERGE_TH,  # cut where smoothed loss > diverge_th × best; None: no cut
+                  skip_start=None,                      # points ignored at the start; None: each rule's own
+                  skip_end=None                         # points ignored at the end; None: each rule's own
+                 ) -> dict:
+    "`{rule name: Analysis}`: `analyze` under each of `rules`, the smoothing, its slope and the cut computed once."
+    rules = list(RULES) if rules is None else list(rules)
+    if not rules: raise ValueError("rules: expected at least one rule, got none")
+    return _analyze_rules(rec, rules, window, kind, diverge_th, skip_start, skip_end, {})
 
 # %% ../nbs/02_analysis.ipynb #fed23c66
 def _steepest_point(c:Curve, why:str, up, div) -> Suggestion:

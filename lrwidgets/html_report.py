@@ -18,7 +18,7 @@ from bokeh.models import CategoricalSlider, CustomJS, Div, InlineStyleSheet, Rad
 from bokeh.resources import INLINE
 import lrwidgets
 from .recording import Recording, as_recordings, atomic_write
-from .analysis import analyze, default_settings, median_suggestion, num_text, RULES, DEFAULT_DIVERGE_TH
+from .analysis import analyze_rules, default_settings, median_suggestion, num_text, RULES, DEFAULT_DIVERGE_TH
 from .schedules import OneCycle
 from .plots import display_line, range_test_data, range_test_figure, schedule_data, schedule_figure
 
@@ -155,8 +155,10 @@ def report_grid(rec,                      # a Recording, or a list of them (runs
         if key not in lines: lines[key] = display_line(runs[i], a, w, kind)
         return lines[key]
     for w, kind, t, r in itertools.product(windows, kinds, ths, rules):          # the order of AXES
-        try: analyses, err = [analyze(run, rule=r, window=w, kind=kind, diverge_th=t) for run in runs], None
-        except ValueError as e: analyses, err = [None] * len(runs), str(e)
+        if r == rules[0]:                                                    # each curve smoothed and cut once for all rules
+            try: by_rule, err = [analyze_rules(run, rules, window=w, kind=kind, diverge_th=t) for run in runs], None
+            except ValueError as e: by_rule, err = None, str(e)
+        analyses = [None] * len(runs) if err else [b[r] for b in by_rule]
         sug = None if err else analyses[0].suggestion if len(runs) == 1 else median_suggestion([a.suggestion for a in analyses], r)
         suggested = suggested or (sug is not None and sug.lr is not None)
         sched, sched_data = preview(sug)

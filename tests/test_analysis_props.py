@@ -9,7 +9,7 @@ import math
 import numpy as np
 from hypothesis import given, settings, strategies as st, HealthCheck
 from lrwidgets import Recording
-from lrwidgets import suggest, analyze, cut, smooth, loss_slope, RULES, Suggestion
+from lrwidgets import suggest, analyze, analyze_rules, cut, smooth, loss_slope, RULES, Suggestion
 
 @st.composite
 def recordings(draw, max_n=80):
@@ -75,6 +75,17 @@ def test_analyze_draws_what_suggest_says(rec, kw):
     if fin.any() and np.isfinite(a.smoothed[fin]).all():    # ...and do not poison the rest (unless it overflowed)
         assert not np.isnan(a.slope[fin]).any() or len(np.unique(rec.lrs[fin])) < 2
     if kw['diverge_th'] is None: assert a.cut == n
+
+@settings(max_examples=60, **settings_)
+@given(recordings(), st.fixed_dictionaries(controls))
+def test_analyze_rules_is_analyze_per_rule(rec, kw):
+    "Every rule's analysis from the shared smoothing and cut is the one `analyze` gives alone."
+    by_rule = analyze_rules(rec, **kw)
+    assert list(by_rule) == list(RULES)
+    for rule, a in by_rule.items():
+        b = analyze(rec, rule, **kw)
+        assert a.suggestion == b.suggestion and a.cut == b.cut, rule
+        np.testing.assert_array_equal(a.smoothed, b.smoothed); np.testing.assert_array_equal(a.slope, b.slope)
 
 @settings(max_examples=40, **settings_)
 @given(st.lists(recordings(max_n=60), min_size=1, max_size=4), st.sampled_from(['robust', 'valley', 'smith', 'steepest']),
