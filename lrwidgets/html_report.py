@@ -154,19 +154,19 @@ def report_grid(rec,                      # a Recording, or a list of them (runs
         key = (i, w, kind, None if a is None else a.cut)                     # smoothing and cut, whatever the rule
         if key not in lines: lines[key] = display_line(runs[i], a, w, kind)
         return lines[key]
-    for w, kind, t, r in itertools.product(windows, kinds, ths, rules):          # the order of AXES
-        if r == rules[0]:                                                    # each curve smoothed and cut once for all rules
-            try: by_rule, err = [analyze_rules(run, rules, window=w, kind=kind, diverge_th=t) for run in runs], None
-            except ValueError as e: by_rule, err = None, str(e)
-        analyses = [None] * len(runs) if err else [b[r] for b in by_rule]
-        sug = None if err else analyses[0].suggestion if len(runs) == 1 else median_suggestion([a.suggestion for a in analyses], r)
-        suggested = suggested or (sug is not None and sug.lr is not None)
-        sched, sched_data = preview(sug)
-        rt = range_test_data(runs, analyses, max_points=max_points, suggestion=sug, lines=[line(i, a, w, kind) for i, a in enumerate(analyses)])
-        combos.append({**{f'rt/{k}': v for k, v in rt.items()}, **sched_data})
-        combo_bases.append([b for i, a in enumerate(analyses) for b in raw[i] +
-                            ([] if a is None else [np.asarray(a.smoothed, 'float64'), np.asarray(a.slope, 'float64')])])
-        combo_readout.append(readouts.add(readout_html(sug, sched, err)))
+    for w, kind, t in itertools.product(windows, kinds, ths):                   # the order of AXES, rules innermost:
+        try: by_rule, err = [analyze_rules(run, rules, window=w, kind=kind, diverge_th=t) for run in runs], None
+        except ValueError as e: by_rule, err = None, str(e)                   # each curve smoothed and cut once for all rules
+        for r in rules:
+            analyses = [None] * len(runs) if err else [b[r] for b in by_rule]
+            sug = None if err else analyses[0].suggestion if len(runs) == 1 else median_suggestion([a.suggestion for a in analyses], r)
+            suggested = suggested or (sug is not None and sug.lr is not None)
+            sched, sched_data = preview(sug)
+            rt = range_test_data(runs, analyses, max_points=max_points, suggestion=sug, lines=[line(i, a, w, kind) for i, a in enumerate(analyses)])
+            combos.append({**{f'rt/{k}': v for k, v in rt.items()}, **sched_data})
+            combo_bases.append([b for i, a in enumerate(analyses) for b in raw[i] +
+                                ([] if a is None else [np.asarray(a.smoothed, 'float64'), np.asarray(a.slope, 'float64')])])
+            combo_readout.append(readouts.add(readout_html(sug, sched, err)))
     if not suggested: raise ValueError(f"{', '.join(r.label for r in runs)}: no setting of the grid gives a suggestion; nothing to report")
     names = [k for k in combos[0] if k.startswith('rt/')] + list(empty_sched)
     known = {}                                     # a column's bytes -> its index, so each is formatted once
