@@ -8,7 +8,7 @@ Docs: https://lrwidgets.github.io/lrwidgets/live.html.md"""
 __all__ = ['LiveRangeTest']
 
 # %% ../nbs/04d_live.ipynb #e0a1c2d3
-import html, inspect, math, queue, threading, time
+import html, inspect, math, queue, threading, time, traceback
 from fastcore.basics import patch
 import ipywidgets as W
 from .engine import range_test
@@ -32,12 +32,12 @@ def _planned_span(range_test_kw:dict) -> tuple:
 _IDLE, _IDLE_LOCK = [], threading.Lock()   # the job queues of the worker threads waiting for one
 
 def _work(jobs:queue.SimpleQueue):
-    "A worker thread: run each job it is given, then wait for the next one."
+    "A worker thread: run each job it is given, then wait for the next one (a job's uncaught error is printed, not fatal)."
     while True:
         fn, args = jobs.get()
         try: fn(*args)
-        finally:
-            with _IDLE_LOCK: _IDLE.append(jobs)
+        except Exception: traceback.print_exc()
+        with _IDLE_LOCK: _IDLE.append(jobs)
 
 def _in_worker(fn, *args):
     "Run `fn(*args)` in an idle worker thread, or in a new one (a daemon) when all are busy."
