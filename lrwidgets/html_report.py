@@ -301,5 +301,5 @@ def report(rec,             # the range test to report: a Recording, or a list o
            **grid_kw         # passed to `report_grid`: windows, diverge_ths, rules, total_steps, ...
           ) -> Path:
     "Write the standalone HTML report of `rec` to `path` (atomically); returns the path."
-    text = report_html(as_recordings(rec, 'rec'), **grid_kw)
+    text = report_html(rec, **grid_kw)                   # which checks `rec` before any work
     return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding='utf-8'))
