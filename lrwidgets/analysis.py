@@ -688,16 +688,20 @@ READINGS_DISAGREE = 0.75   # decades between valley's and robust's lr from which
 @register_rule('cautious', skip_start=0.1, skip_end=5)
 def cautious(c:Curve,
              lr_at:float=0.7,  # `robust`'s reading: where this share of the log-loss's fall is still to come
-             up:float=4.,      # upper = up × the lower reading, at most the smoothed minimum
+             up:float=8.,      # upper = up × the lower reading, at most the smoothed minimum
              div:float=DIV,    # lower = upper / div
-             lean:float=1.     # where robust reads higher: `lr` this share of the way (in log lr) from valley's to robust's
+             lean:float=1.,    # where robust reads higher: `lr` this share of the way (in log lr) from valley's to robust's
+             kept_fall:float=3.  # robust's reading before the descent counts where the loss fell this many times before it, and stayed down
             ) -> Suggestion:
-    "The bounds from the lower of `valley`'s and `robust`'s lrs (`robust`'s counts from where the valley's descent starts); `lr` may lean to the higher. Warns when they disagree."
+    "The bounds from the lower of `valley`'s and `robust`'s lrs (`robust`'s counts from where the valley's descent starts, or after a kept fall); `lr` may lean to the higher. Warns when they disagree."
     if not (_is_real(lr_at) and 0 < lr_at <= 1): raise ValueError(f"lr_at: expected a number in (0, 1], got {lr_at!r}")
     if not (_is_real(lean) and 0 <= lean <= 1): raise ValueError(f"lean: expected a number in [0, 1], got {lean!r}")
+    if not (_is_real(kept_fall) and kept_fall >= 1): raise ValueError(f"kept_fall: expected a number >= 1, got {kept_fall!r}")
     e, k = _longest_decrease(c.smoothed)                  # once: the valley's pick and where its descent starts
     v, r = _valley_at(c, e, k, up, div), robust(c, lr_at=lr_at, upper_at=min(lr_at, .2))
-    start = c.lrs[max(e - k, 0) if k > 1 else 0]          # (valley's `s`: one before the run's first point, or its first)
+    s0 = max(e - k, 0) if k > 1 else 0                    # (valley's `s`: one before the run's first point, or its first)
+    start, y0 = c.lrs[s0], c.smoothed[s0]
+    fell = y0 > 0 and c.smoothed[:s0+1].max() >= kept_fall * y0   # a first fall that stayed down (raw features), not a dip
     if r.lr is None: s = replace(v, reason=f"valley (robust gives none: {r.reason}): {v.reason}")
     elif r.lr >= v.lr and lean > 0:
         lr = float(min(v.lr ** (1 - lean) * r.lr ** lean, v.upper))
@@ -705,8 +709,8 @@ def cautious(c:Curve,
         s = replace(v, lr=lr, index=v.index if lr == v.lr else None, reason=f"bounds from valley (the lower reading), lr {how}"
                     f"{' (capped at upper)' if lr < r.lr and lean == 1 else ''}: {v.reason}")
     elif r.lr >= v.lr: s = replace(v, reason=f"valley, at or below robust's lr: {v.reason}")
-    elif r.lr < start: s = replace(v, reason=f"valley: {v.reason}; robust's {r.lr:.3g} lies before the descent starts ({start:.3g})")
-    else: s = _from_lr(c, r.lr, None, f"robust, below valley's {v.lr:.3g}: {r.reason}", up, div)
+    elif r.lr < start and not fell: s = replace(v, reason=f"valley: {v.reason}; robust's {r.lr:.3g} lies before the descent starts ({start:.3g})")
+    else: s = _from_lr(c, r.lr, None, f"robust, below valley's {v.lr:.3g}{' (the loss fell before its descent, and stayed down)' if r.lr < start else ''}: {r.reason}", up, div)
     gap = abs(math.log10(v.lr / r.lr)) if r.lr is not None else 0.
     warn = (f"readings disagree: valley reads lr {v.lr:.3g}, robust {r.lr:.3g}, {gap:.1f} decades apart; the curve is "
             "ambiguous: look at it, or use several runs (repeats=3)",) if gap > READINGS_DISAGREE else ()

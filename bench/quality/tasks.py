@@ -185,6 +185,47 @@ def iris():
     x, y = load_iris(return_X_y=True)
     return _std_split(x, y, 50)
 
+# --- tasks added after the default rule took its current form (`cautious`, lean 1, up 4, window 10): a second check ---
+@lru_cache(None)
+def digits_flat():
+    "sklearn's digits as 64 features, pixels / 16."
+    from sklearn.datasets import load_digits
+    x, y = load_digits(return_X_y=True)
+    return _t(*_split((x / 16).astype(np.float32), y, 500))
+
+@lru_cache(None)
+def waves(n=1500, length=32):
+    "Noisy sines of one of 3 frequencies (1, 2 or 3 cycles per 16 steps) at a random phase; the class is the frequency."
+    rng = np.random.default_rng(0)
+    y, t = rng.integers(0, 3, n), np.arange(length)
+    x = np.sin(2 * np.pi * (y[:, None] + 1) * t / 16 + rng.uniform(0, 2 * np.pi, (n, 1))) + 0.8 * rng.normal(size=(n, length))
+    return _t(*_split(x.astype(np.float32)[:, None, :], y, 500))
+
+@lru_cache(None)
+def classif30():
+    "make_classification: 30 features (12 informative), 5 classes, 5% flipped labels, standardised."
+    from sklearn.datasets import make_classification
+    x, y = make_classification(n_samples=2000, n_features=30, n_informative=12, n_classes=5, flip_y=0.05, random_state=1)
+    return _std_split(x, y, 500)
+
+@lru_cache(None)
+def outliers():
+    "make_regression (10 features, noise 5), standardised target; 5% of the TRAINING targets moved by N(0, 20) outliers."
+    from sklearn.datasets import make_regression
+    x, y = make_regression(n_samples=1200, n_features=10, noise=5., random_state=2)
+    xt, yt, xv, yv = _std_target_split(x, y, 400)
+    rng = np.random.default_rng(0)
+    bad = rng.random(len(yt)) < 0.05
+    yt[bad] += rng.normal(0, 20, (int(bad.sum()), 1)).astype(np.float32)
+    return _t(xt, yt, xv, yv)
+
+@lru_cache(None)
+def friedman2_raw():
+    "make_friedman2 (4 features with ranges up to ~1700) with RAW features, standardised target."
+    from sklearn.datasets import make_friedman2
+    x, y = make_friedman2(n_samples=1500, noise=0., random_state=0)
+    return _t(*_std_target_split(x, y, 500))
+
 # --- models --------------------------------------------------------------------------------------------
 def mlp(n_in, n_out, width=32): return nn.Sequential(nn.Linear(n_in, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, n_out))
 
@@ -195,6 +236,14 @@ def cnn_bn(): return nn.Sequential(nn.Conv2d(1, 6, 3, padding=1), nn.BatchNorm2d
 def cnn_digits(): return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                                        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                                        nn.Flatten(), nn.Linear(16 * 2 * 2, 10))
+
+def cnn1d(): return nn.Sequential(nn.Conv1d(1, 8, 5, padding=2), nn.ReLU(), nn.MaxPool1d(2), nn.Conv1d(8, 16, 5, padding=2), nn.ReLU(),
+                                  nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(16, 3))
+
+def ln_mlp(n_in, n_out, width=64):
+    "A transformer-style MLP: LayerNorm, GELU and dropout 0.1."
+    return nn.Sequential(nn.Linear(n_in, width), nn.LayerNorm(width), nn.GELU(), nn.Dropout(0.1),
+                         nn.Linear(width, width), nn.LayerNorm(width), nn.GELU(), nn.Linear(width, n_out))
 
 def deep_tanh(n_in=2, n_out=2, width=32, depth=6):
     layers = [nn.Linear(n_in, width), nn.Tanh()]
@@ -285,8 +334,20 @@ TASKS = {t.name: t for t in [
          moons, deep_tanh, _sgd, F.cross_entropy, bs=32, steps=200),
     Task('iris_adagrad', 'MLP 4-32-32-3, Adagrad, cross-entropy on load_iris (100 training samples)',
          iris, lambda: mlp(4, 3), _adagrad, F.cross_entropy, bs=16, steps=150),
+    # added after the default took its current form (FRESH2): they test it, they did not shape it
+    Task('digits_short_sgdm', 'MLP 64-32-32-10, SGD(momentum=0.9), cross-entropy on load_digits, a short budget (40 steps)',
+         digits_flat, lambda: mlp(64, 10), _sgdm, F.cross_entropy, bs=64, steps=40),
+    Task('waves_cnn1d_adamw', '1-D CNN (2 conv), AdamW, cross-entropy: the frequency of a noisy sine (3 classes)',
+         waves, cnn1d, _adamw, F.cross_entropy, bs=32, steps=150),
+    Task('ln_gelu_adam', 'MLP 30-64-64-5 with LayerNorm, GELU and dropout 0.1, Adam, cross-entropy on make_classification',
+         classif30, lambda: ln_mlp(30, 5), _adam, F.cross_entropy, bs=128, steps=150),
+    Task('huber_sgd', 'linear regression, plain SGD, Huber loss on make_regression with 5% gross outliers in the training targets',
+         outliers, lambda: nn.Linear(10, 1), _sgd, F.huber_loss, bs=32, steps=200),
+    Task('friedman2_raw_sgdm', 'MLP 4-32-32-1, SGD(momentum=0.9), MSE on make_friedman2 with raw features (ranges up to ~1700)',
+         friedman2_raw, lambda: mlp(4, 1), _sgdm, F.mse_loss, bs=32, steps=200),
 ]}
 FRESH = ('wine_nesterov', 'digits_cnn_adam', 'friedman_rmsprop', 'moons_deep_sgd', 'iris_adagrad')
+FRESH2 = ('digits_short_sgdm', 'waves_cnn1d_adamw', 'ln_gelu_adam', 'huber_sgd', 'friedman2_raw_sgdm')
 
 # --- training ------------------------------------------------------------------------------------------
 def batches(task, n, seed):
