@@ -15,6 +15,8 @@ import numpy as np
 import ipywidgets as W
 import traitlets
 from bokeh.core.serialization import Serializer
+from bokeh.document import Document
+from bokeh.models import CustomJS, Range
 from bokeh.protocol.messages.patch_doc import patch_doc, PatchJson
 from fastcore.basics import patch
 from jupyter_bokeh import BokehModel
@@ -96,10 +98,21 @@ class _InlineArrays(Serializer):
     def __init__(self, **kwargs): super().__init__(deferred=False, **kwargs)
     def _encode_bytes(self, obj): return dict(type='bytes', data=base64.b64encode(gzip.compress(bytes(obj), compresslevel=0, mtime=1)).decode())
 
+_NO_ECHO = '''
+const doc = cb_obj   // the document, when it is ready (its views drawn): before any patch arrives
+if (!doc._lrwidgets_no_echo) {
+  doc._lrwidgets_no_echo = true
+  const trigger = doc._trigger_on_change.bind(doc)
+  doc._trigger_on_change = (event) => { if (event.sync !== false) trigger(event) }   // changes the kernel sent: not back
+}'''
+
 class BatchedBokehModel(BokehModel):
     "A `jupyter_bokeh.BokehModel` whose document changes inside `with m.batch():` go to the browser as one patch."
     def __init__(self, model, **kwargs):
         self._pending, self.lock = None, threading.RLock()   # the lock: a sweep's thread may redraw while the kernel displays
+        if model.document is None: Document().add_root(model)
+        model.document.js_on_event('document_ready', CustomJS(code=_NO_ECHO))   # a model per document (bokeh's rule)
+        for r in model.select({'type': Range}): r.syncable = False   # ranges the page fits or the user zooms: not sent back
         super().__init__(model, **kwargs)
 
     def _document_patched(self, event):
@@ -131,8 +144,8 @@ class BatchedBokehModel(BokehModel):
         for part in (msg.header_json, msg.metadata_json, msg.content_json): self.send({'msg': 'patch', 'payload': part})
 
     def _sync_model(self, model, content, buffers):
-        """A change made in the page, except a source's data: jupyter_bokeh's front end sends back every change of a patch
-        it applied (all the data just sent), and nothing in the page edits the data."""
+        """A change made in the page, except a source's data: nothing in the page edits the data, and a patch's changes
+        that jupyter_bokeh's front end sends back before `_NO_ECHO` is in place (an old page) are the data just sent."""
         if content.get('kind') == 'ModelChanged' and content.get('attr') == 'data': return
         super()._sync_model(model, content, buffers)
 

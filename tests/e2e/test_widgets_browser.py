@@ -74,6 +74,15 @@ JS_CLIPPED = """() => { const w = document.documentElement.clientWidth, out = []
   for (const e of document.querySelectorAll('.widget-slider, .widget-dropdown, .widget-toggle-buttons, .widget-html, .bk-Figure, .bk-Column'))
     { const r = e.getBoundingClientRect(); if (r.width && r.right > w + 1) out.push(e.className.slice(0, 40) + ' ends at ' + Math.round(r.right)); }
   return out; }"""
+# What the page sends the kernel: every websocket frame, as text (binary frames decoded).
+JS_LOG_SENT = """
+window._sent = [];
+const PageWebSocket = window.WebSocket;
+window.WebSocket = function(...args) {
+  const ws = new PageWebSocket(...args), send = ws.send.bind(ws);
+  ws.send = (d) => { window._sent.push(typeof d === 'string' ? d : new TextDecoder().decode(d)); return send(d); };
+  return ws; };
+window.WebSocket.prototype = PageWebSocket.prototype; Object.assign(window.WebSocket, PageWebSocket);"""
 # Click-to-paint: key press (capture phase) -> the source's data replaced -> the frame after the next paint.
 JS_TIMER = """name => {
   const docs = Object.values(Bokeh.index).map(v => v.model.document);
@@ -124,6 +133,7 @@ def test_dashboard_and_multi_run_explorer_in_voila(tmp_path, browser):
         try:
             page = browser.new_page(viewport={'width': 1280, 'height': 3200})
             page.on('pageerror', lambda e: errors.append(str(e)))
+            page.add_init_script(JS_LOG_SENT)
             wait_port(port, server.proc, timeout=120)
             page.goto(f'http://127.0.0.1:{port}/', timeout=180_000)
             page.locator('.noUi-handle').first.wait_for(timeout=180_000)
@@ -171,12 +181,17 @@ def test_dashboard_and_multi_run_explorer_in_voila(tmp_path, browser):
             page.evaluate(JS_TIMER, 'smooth_0')
             handle = page.locator('.widget-slider', has_text='smoothing window').first.locator('.noUi-handle')
             handle.focus()
+            page.evaluate('window._sent = []')
             for i in range(20):
                 n = len(page.evaluate('window._t.times'))
                 page.keyboard.press('ArrowRight')
                 wait_until(lambda: len(page.evaluate('window._t.times')) > n, f'move {i + 1} painted', 30)
             times = page.evaluate('window._t.times')
             wait_until(lambda: shows(page, rec, DEFAULT_WINDOW + 20)[0], 'the new window in the explorer and the preview')
+            # the page sent the kernel the slider's values, and none of the changes the kernel sent it (data, fitted ranges)
+            sent = page.evaluate('window._sent')
+            assert sum('"method":"update"' in m for m in sent) >= 20, sent
+            assert [m for m in sent if '"jsevent"' in m] == [], [m[-300:] for m in sent if '"jsevent"' in m][:3]
             med, arrived = statistics.median(times), statistics.median(page.evaluate('window._t.arrived'))
             report = (f"click-to-paint: median {med:.1f} ms (p90 {sorted(times)[17]:.1f} ms) over {len(times)} slider moves; "
                       f"of which key press -> new data in the page (kernel and messages) {arrived:.1f} ms, "
