@@ -100,7 +100,7 @@ class _InlineArrays(Serializer):
 
 _NO_ECHO = '''
 const doc = cb_obj   // the document, when it is ready (its views drawn): before any patch arrives
-if (!doc._lrwidgets_no_echo) {
+if (!doc._lrwidgets_no_echo && typeof doc._trigger_on_change === 'function') {   // (a BokehJS without it: left as it is)
   doc._lrwidgets_no_echo = true
   const trigger = doc._trigger_on_change.bind(doc)
   doc._trigger_on_change = (event) => { if (event.sync !== false) trigger(event) }   // changes the kernel sent: not back
