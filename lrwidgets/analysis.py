@@ -691,7 +691,7 @@ def cautious(c:Curve,
              up:float=8.,      # upper = up × the lower reading, at most the smoothed minimum
              div:float=DIV,    # lower = upper / div
              lean:float=1.,    # where robust reads higher: `lr` this share of the way (in log lr) from valley's to robust's
-             kept_fall:float=3.  # robust's reading before the descent counts where the loss fell this many times before it, and stayed down
+             kept_fall:float=3.  # robust's reading before the descent counts where the (positive) loss fell this many times before it and stayed down; inf: never
             ) -> Suggestion:
     "The bounds from the lower of `valley`'s and `robust`'s lrs (`robust`'s counts from where the valley's descent starts, or after a kept fall); `lr` may lean to the higher. Warns when they disagree."
     if not (_is_real(lr_at) and 0 < lr_at <= 1): raise ValueError(f"lr_at: expected a number in (0, 1], got {lr_at!r}")
@@ -701,7 +701,7 @@ def cautious(c:Curve,
     v, r = _valley_at(c, e, k, up, div), robust(c, lr_at=lr_at, upper_at=min(lr_at, .2))
     s0 = max(e - k, 0) if k > 1 else 0                    # (valley's `s`: one before the run's first point, or its first)
     start, y0 = c.lrs[s0], c.smoothed[s0]
-    fell = y0 > 0 and c.smoothed[:s0+1].max() >= kept_fall * y0   # a first fall that stayed down (raw features), not a dip
+    fell = c.smoothed.min() > 0 and c.smoothed[:s0+1].max() >= kept_fall * y0   # a first fall that stayed down (raw features), not a dip
     if r.lr is None: s = replace(v, reason=f"valley (robust gives none: {r.reason}): {v.reason}")
     elif r.lr >= v.lr and lean > 0:
         lr = float(min(v.lr ** (1 - lean) * r.lr ** lean, v.upper))

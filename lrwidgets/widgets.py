@@ -102,17 +102,20 @@ _NO_ECHO = '''
 const doc = cb_obj   // the document, when it is ready (its views drawn): before any patch arrives
 if (!doc._lrwidgets_no_echo && typeof doc._trigger_on_change === 'function') {   // (a BokehJS without it: left as it is)
   doc._lrwidgets_no_echo = true
-  const trigger = doc._trigger_on_change.bind(doc)
-  doc._trigger_on_change = (event) => { if (event.sync !== false) trigger(event) }   // changes the kernel sent: not back
+  const trigger = doc._trigger_on_change.bind(doc), sent = new Set(['ModelChanged', 'ColumnDataChanged', 'ColumnsStreamed', 'ColumnsPatched'])
+  doc._trigger_on_change = (event) => { if (!(event.sync === false && sent.has(event.kind))) trigger(event) }   // what the kernel sent: not back
 }'''
 
 class BatchedBokehModel(BokehModel):
     "A `jupyter_bokeh.BokehModel` whose document changes inside `with m.batch():` go to the browser as one patch."
-    def __init__(self, model, **kwargs):
+    def __init__(self, model,
+                 sync_ranges:bool=False,  # send the page's ranges (a zoom, an axis fitted to new data) back to the kernel
+                 **kwargs):
         self._pending, self.lock = None, threading.RLock()   # the lock: a sweep's thread may redraw while the kernel displays
         if model.document is None: Document().add_root(model)
         model.document.js_on_event('document_ready', CustomJS(code=_NO_ECHO))   # a model per document (bokeh's rule)
-        for r in model.select({'type': Range}): r.syncable = False   # ranges the page fits or the user zooms: not sent back
+        if not sync_ranges:
+            for r in model.select({'type': Range}): r.syncable = False
         super().__init__(model, **kwargs)
 
     def _document_patched(self, event):

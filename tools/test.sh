@@ -24,4 +24,4 @@ python tools/build_docs.py
 # machine (it prints the median click-to-paint of 20 slider moves, which a test running beside it would inflate)
 TIMED=tests/e2e/test_widgets_browser.py::test_dashboard_and_multi_run_explorer_in_voila
 python -m pytest -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg tests nbs --deselect "$TIMED" "$@"
-python -m pytest -s "$TIMED" "$@"
+python -m pytest -s "$TIMED"

@@ -5,8 +5,8 @@
 
 Only the text between a pair of markers changes; everything else in the notebook is left byte for byte.
 
-    python bench/quality/tables.py            # rewrites the regions in NOTEBOOKS
-    python bench/quality/tables.py --check    # exits 1 if a region is out of date (for CI)
+    python bench/quality/tables.py            # rewrites the regions in NOTEBOOKS, and RESULTS.md as report.py makes it
+    python bench/quality/tables.py --check    # exits 1 if a region or RESULTS.md is out of date (for CI)
 """
 import argparse, json, re, sys
 from pathlib import Path
@@ -50,11 +50,22 @@ def update(path:Path, blocks:dict, check=False) -> bool:
     if changed and not check: path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
     return changed
 
+def results_md(check=False) -> bool:
+    "Rewrites RESULTS.md as report.py makes it (tables and discussion.md); True if it changed (or would, with `check`)."
+    import tempfile
+    from report import write_report
+    with tempfile.TemporaryDirectory() as d:
+        write_report(json.loads((HERE / 'results.json').read_text()), json.loads((HERE / 'grid.json').read_text()), d)
+        new = (Path(d) / 'RESULTS.md').read_text()
+    changed = new != (HERE / 'RESULTS.md').read_text()
+    if changed and not check: (HERE / 'RESULTS.md').write_text(new)
+    return changed
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--check', action='store_true')
     a = ap.parse_args()
     blocks = regions(json.loads((HERE / 'results.json').read_text()))
-    stale = [p for p in NOTEBOOKS if p.exists() and update(p, blocks, a.check)]
+    stale = [p for p in NOTEBOOKS if p.exists() and update(p, blocks, a.check)] + [HERE / 'RESULTS.md'] * results_md(a.check)
     print(('out of date: ' if a.check else 'updated: ') + (', '.join(str(p.relative_to(ROOT)) for p in stale) or 'nothing'))
     sys.exit(1 if a.check and stale else 0)

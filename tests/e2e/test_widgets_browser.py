@@ -80,7 +80,7 @@ window._sent = [];
 const PageWebSocket = window.WebSocket;
 window.WebSocket = function(...args) {
   const ws = new PageWebSocket(...args), send = ws.send.bind(ws);
-  ws.send = (d) => { window._sent.push(typeof d === 'string' ? d : new TextDecoder().decode(d)); return send(d); };
+  ws.send = (d) => { try { window._sent.push(typeof d === 'string' ? d : new TextDecoder().decode(d)); } catch (e) {} return send(d); };
   return ws; };
 window.WebSocket.prototype = PageWebSocket.prototype; Object.assign(window.WebSocket, PageWebSocket);"""
 # Click-to-paint: key press (capture phase) -> the source's data replaced -> the frame after the next paint.
@@ -176,6 +176,7 @@ def test_dashboard_and_multi_run_explorer_in_voila(tmp_path, browser):
                 assert page.evaluate(JS_WRAPPED_NUMBERS) == [], width
                 if width == 700: page.screenshot(path=str(ARTIFACTS/'dashboard-700.png'), full_page=True)
             page.set_viewport_size({'width': 1280, 'height': 3200})
+            time.sleep(1.5)                    # the page's re-layout (its own size changes go to the kernel) ends first
 
             # click-to-paint over 20 moves of the smoothing window (keyboard: one step per press)
             page.evaluate(JS_TIMER, 'smooth_0')
@@ -191,7 +192,8 @@ def test_dashboard_and_multi_run_explorer_in_voila(tmp_path, browser):
             # the page sent the kernel the slider's values, and none of the changes the kernel sent it (data, fitted ranges)
             sent = page.evaluate('window._sent')
             assert sum('"method":"update"' in m for m in sent) >= 20, sent
-            assert [m for m in sent if '"jsevent"' in m] == [], [m[-300:] for m in sent if '"jsevent"' in m][:3]
+            echoes = [m for m in sent if '"jsevent"' in m and any(k in m for k in ('"ColumnDataChanged"', '"attr":"data"', '"attr":"start"', '"attr":"end"'))]
+            assert echoes == [], [m[-300:] for m in echoes][:3]
             med, arrived = statistics.median(times), statistics.median(page.evaluate('window._t.arrived'))
             report = (f"click-to-paint: median {med:.1f} ms (p90 {sorted(times)[17]:.1f} ms) over {len(times)} slider moves; "
                       f"of which key press -> new data in the page (kernel and messages) {arrived:.1f} ms, "
