@@ -38,7 +38,7 @@ SETTINGS = {  # key: (type, default as written in settings.ini, meaning)
     'mode':         (str,   'exp',             "exp (log-spaced lrs) or linear"),
     'diverge_th':   (float, '5',               "stop when the smoothed loss exceeds this many times its best"),
     'seed':         (int,   '0',               "seed of the model's init and the batch order"),
-    'repeats':      (int,   '1',               "range tests (seeds seed, seed+1, ...); with several, the suggestion is the median of theirs"),
+    'repeats':      (int,   '3',               "range tests (seeds seed, seed+1, ...); with several, the suggestion is the median of theirs"),
     'device':       (str,   'cpu',             "torch device: cpu, cuda, cuda:1, mps, ..."),
     'epochs':       (int,   '10',              "length of the training you plan (for the report's schedule preview)"),
     'out':          (str,   'runs/digits-mlp', "writes <out>.parquet (the Recording) and <out>.html (the report)"),
@@ -348,7 +348,7 @@ def lrwidgets_suggest(path:Annotated[str, {'nargs': '+'}], # saved Recordings (.
 COMMANDS = dict(run=lrwidgets_run, report=lrwidgets_report, suggest=lrwidgets_suggest)
 USAGE = f"""usage: lrwidgets {{run,report,suggest}} ... (lrwidgets {lrwidgets.__version__})
 
-  run      run the range test of an experiment (settings.ini), write <out>.parquet and <out>.html
+  run      run the range tests of an experiment (settings.ini), write <out>.run1.parquet, ... and <out>.html
   report   write the standalone HTML report of a saved run (or of several runs of one setup)
   suggest  print the suggested learning rates of a saved run (or the median of several runs')
 

@@ -20,7 +20,7 @@ import lrwidgets
 from .recording import Recording, as_recordings, atomic_write
 from .analysis import analyze_rules, default_settings, median_suggestion, num_text, RULES, DEFAULT_DIVERGE_TH
 from .schedules import OneCycle
-from .plots import display_line, range_test_data, range_test_figure, schedule_data, schedule_figure
+from .plots import display_line, frame, range_test_data, range_test_figure, schedule_data, schedule_figure
 
 # %% ../nbs/04c_html_report.ipynb #fea1ecbb
 WINDOWS = (1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50, 75, 100)  # smoothing windows offered by the report's slider
@@ -157,12 +157,15 @@ def report_grid(rec,                      # a Recording, or a list of them (runs
     for w, kind, t in itertools.product(windows, kinds, ths):                   # the order of AXES, rules innermost:
         try: by_rule, err = [analyze_rules(run, rules, window=w, kind=kind, diverge_th=t) for run in runs], None
         except ValueError as e: by_rule, err = None, str(e)                   # each curve smoothed and cut once for all rules
+        framed = None                                                        # the y ranges: the same for every rule
         for r in rules:
             analyses = [None] * len(runs) if err else [b[r] for b in by_rule]
+            framed = framed or frame(runs, analyses)
             sug = None if err else analyses[0].suggestion if len(runs) == 1 else median_suggestion([a.suggestion for a in analyses], r)
             suggested = suggested or (sug is not None and sug.lr is not None)
             sched, sched_data = preview(sug)
-            rt = range_test_data(runs, analyses, max_points=max_points, suggestion=sug, lines=[line(i, a, w, kind) for i, a in enumerate(analyses)])
+            rt = range_test_data(runs, analyses, max_points=max_points, suggestion=sug, lines=[line(i, a, w, kind) for i, a in enumerate(analyses)],
+                                 framed=framed)
             combos.append({**{f'rt/{k}': v for k, v in rt.items()}, **sched_data})
             combo_bases.append([b for i, a in enumerate(analyses) for b in raw[i] +
                                 ([] if a is None else [np.asarray(a.smoothed, 'float64'), np.asarray(a.slope, 'float64')])])

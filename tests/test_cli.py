@@ -124,10 +124,12 @@ def test_run_precedence_defaults_file_command_line(tmp_path):
     (tmp_path/'settings.ini').write_text("[DEFAULT]\nnum_iter = 40\nbatch_size = 32\nlabel = mine\nout = res/first\n")
     r = cli('run', '--num-iter', '25', '--start-lr', '1e-4', '--end-lr', '1', '--out', 'res/second', cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert 'experiment (./settings.ini)' in r.stdout and 'wrote res/second.parquet and res/second.html' in r.stdout
+    assert 'experiment (./settings.ini)' in r.stdout and ', 3 runs on cpu' in r.stdout                 # three runs by default
+    assert 'wrote res/second.run1.parquet and res/second.run2.parquet and res/second.run3.parquet and res/second.html' in r.stdout
     assert 'range test' in r.stderr                               # the progress bar
     for rule in RULES: assert any(line.split()[0].rstrip('*') == rule for line in r.stdout.splitlines() if line.strip())
-    rec = Recording.load(tmp_path/'res/second.parquet')
+    assert not (tmp_path/'res/second.parquet').exists()
+    rec = Recording.load(tmp_path/'res/second.run1.parquet')
     exp = rec.meta['experiment']
     assert (exp['num_iter'], exp['start_lr'], exp['end_lr']) == (25, 1e-4, 1.)            # command line
     assert (exp['batch_size'], exp['label']) == (32, 'mine') and rec.meta['batch_size'] == 32   # ./settings.ini
@@ -212,14 +214,14 @@ def test_report_never_overwrites_the_recording_it_reads(tmp_path):
 def test_the_device_path_moves_the_experiment_there(how, tmp_path):
     "The CLI puts model and data on the requested device (here a CPU spelling the engine would refuse for a CPU model)."
     (tmp_path/'dev.ini').write_text("[DEFAULT]\ndevice = cpu:0\nnum_iter = 20\n")
-    r = cli('run', *how, '--num-iter', '20', '--out', 'o/run', '--no-progress', cwd=tmp_path)
+    r = cli('run', *how, '--num-iter', '20', '--repeats', '1', '--out', 'o/run', '--no-progress', cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     rec = Recording.load(tmp_path/'o/run.parquet')
     assert rec.meta['device'] == 'cpu' and rec.meta['experiment']['device'] == 'cpu:0'
 
 @pytest.mark.skipif(not __import__('torch').cuda.is_available(), reason='needs a CUDA device')
 def test_a_gpu_run_records_on_the_gpu(tmp_path):
-    r = cli('run', '--device', 'cuda', '--num-iter', '60', '--out', 'g/run', '--no-progress', cwd=tmp_path)
+    r = cli('run', '--device', 'cuda', '--num-iter', '60', '--repeats', '1', '--out', 'g/run', '--no-progress', cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     rec = Recording.load(tmp_path/'g/run.parquet')
     assert rec.meta['device'].startswith('cuda') and rec.meta['device_name'] and len(rec) > 10
@@ -232,9 +234,9 @@ def test_one_epoch_on_a_small_dataset_still_gets_its_report(tmp_path):
     assert '"preview":"No schedule preview over meta[\'total_steps\']=2: too few steps' in (tmp_path/'w/run.html').read_text()
 
 def test_ctrl_c_during_the_sweep_exits_130_and_keeps_existing_outputs(tmp_path):
-    "A real SIGINT in the middle of the sweep: exit 130, <out>.* untouched, the partial run in a file of its own."
+    "A real SIGINT in the middle of the first of the three sweeps: exit 130, <out>.* untouched, the partial run in a file of its own."
     (tmp_path/'out').mkdir()
-    (tmp_path/'out/run.parquet').write_bytes(b'my old run'); (tmp_path/'out/run.html').write_text('my old report')
+    (tmp_path/'out/run.run1.parquet').write_bytes(b'my old run'); (tmp_path/'out/run.html').write_text('my old report')
     (tmp_path/'slow.ini').write_text("[DEFAULT]\nstart_lr = 1e-7\nend_lr = 1e-6\nnum_iter = 2000000\nout = out/run\n")
     err = open(tmp_path/'stderr.txt', 'w+')
     p = subprocess.Popen(['lrwidgets', 'run', '--config', 'slow.ini'], cwd=tmp_path, stdout=subprocess.PIPE, stderr=err, text=True)
@@ -245,15 +247,17 @@ def test_ctrl_c_during_the_sweep_exits_130_and_keeps_existing_outputs(tmp_path):
     out, _ = p.communicate(timeout=120)
     msg = (tmp_path/'stderr.txt').read_text()
     assert p.returncode == 130, (p.returncode, msg)
-    assert 'interrupted' in msg and 'out/run.interrupted.parquet' in msg and 'Traceback' not in msg, msg
-    assert (tmp_path/'out/run.parquet').read_bytes() == b'my old run' and (tmp_path/'out/run.html').read_text() == 'my old report'
-    part = Recording.load(tmp_path/'out/run.interrupted.parquet')
+    assert 'interrupted' in msg and 'out/run.run1.interrupted.parquet' in msg and 'Traceback' not in msg, msg
+    assert (tmp_path/'out/run.run1.parquet').read_bytes() == b'my old run' and (tmp_path/'out/run.html').read_text() == 'my old report'
+    part = Recording.load(tmp_path/'out/run.run1.interrupted.parquet')
     assert part.meta['stop_reason'] == 'interrupted' and 0 < len(part) < 2_000_000
-    assert sorted(p.name for p in (tmp_path/'out').iterdir()) == ['run.html', 'run.interrupted.parquet', 'run.parquet']
+    assert sorted(p.name for p in (tmp_path/'out').iterdir()) == ['run.html', 'run.run1.interrupted.parquet', 'run.run1.parquet']
 
 def test_a_run_no_setting_can_read_is_kept_without_a_report(tmp_path):
     "lr 1e30 gives a NaN loss at the second step: no grid setting gives a suggestion; the run is saved anyway and the exit code says 1."
     (tmp_path/'wild.ini').write_text("[DEFAULT]\nstart_lr = 1e30\nend_lr = 1e32\nnum_iter = 30\nout = o/run\n")
     r = cli('run', '--config', 'wild.ini', '--no-progress', cwd=tmp_path)
-    assert r.returncode == 1 and 'no report: ' in r.stderr and 'the run is saved in o/run.parquet' in r.stderr, r.stderr
-    assert Recording.load(tmp_path/'o/run.parquet').meta['stop_reason'] == 'non-finite loss' and not (tmp_path/'o/run.html').exists()
+    assert r.returncode == 1 and 'no report: ' in r.stderr, r.stderr
+    assert 'the runs are saved in o/run.run1.parquet and o/run.run2.parquet and o/run.run3.parquet' in r.stderr, r.stderr
+    for i in (1, 2, 3): assert Recording.load(tmp_path/f'o/run.run{i}.parquet').meta['stop_reason'] == 'non-finite loss'
+    assert not (tmp_path/'o/run.html').exists()
