@@ -15,13 +15,13 @@ LABEL = '<script>alert(1)</script> & "digits" 100%'   # '%' too: the ini is read
 
 @pytest.fixture(scope='module')
 def run(tmp_path_factory):
-    "A real `lrwidgets run` (console script) of the default experiment, with a hostile label."
+    "A real `lrwidgets run` (console script) of the default experiment (three runs), with a hostile label."
     d = tmp_path_factory.mktemp('run')
     (d/'exp.ini').write_text(f"[DEFAULT]\nlabel = {LABEL}\n")
     r = subprocess.run(['lrwidgets', 'run', '--config', 'exp.ini', '--out', 'out/run', '--no-progress'], cwd=d,
                        capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stderr
-    return d/'out/run.html', Recording.load(d/'out/run.parquet')
+    return d/'out/run.html', [Recording.load(d/f'out/run.run{i}.parquet') for i in (1, 2, 3)]
 
 JS_SOURCE = """name => { const d = Bokeh.documents[0]; const s = d.get_model_by_name('lrwidgets:' + name);
   const data = s.data instanceof Map ? Object.fromEntries(s.data) : s.data;
@@ -34,24 +34,26 @@ def readout(page) -> dict:
     return dict(lr=num(ro.get_attribute('data-lr')), lower=num(ro.get_attribute('data-lower')),
                 upper=num(ro.get_attribute('data-upper')), text=ro.inner_text())
 
-def check_matches_python(page, rec, window, diverge_th, rule, kind='ema'):
-    "The page shows analyze(rec, ...) for these settings: readout exactly, plotted curve to 6 digits."
-    a = analyze(rec, rule=rule, window=window, kind=kind, diverge_th=diverge_th)
+def check_matches_python(page, recs, window, diverge_th, rule, kind='ema'):
+    "The page shows suggest(recs, ...) (the runs' median) and analyze(rec, ...) of each run for these settings: readout exactly, curves to 6 digits."
+    sug = suggest(recs, rule=rule, window=window, kind=kind, diverge_th=diverge_th)
     ro = readout(page)
-    assert (ro['lr'], ro['lower'], ro['upper']) == (a.suggestion.lr, a.suggestion.lower, a.suggestion.upper), (window, diverge_th, rule, ro)
-    assert a.suggestion.reason in ro['text']
-    sm = page.evaluate(JS_SOURCE, 'rt/smooth_0')
-    np.testing.assert_allclose(sm['loss'], display_line(rec, a, window, kind)[:a.cut], rtol=1e-5)   # the explorer's line, no lag
-    np.testing.assert_allclose(sm['lr'], rec.lrs[:a.cut], rtol=1e-5)
-    after = page.evaluate(JS_SOURCE, 'rt/smooth_after_0')
-    assert len(after['loss']) == len(rec) - a.cut
-    marker = page.evaluate(JS_SOURCE, 'rt/marker_0')
-    np.testing.assert_allclose(marker['lr'], [a.suggestion.lr], rtol=1e-5)
-    return a
+    assert (ro['lr'], ro['lower'], ro['upper']) == (sug.lr, sug.lower, sug.upper), (window, diverge_th, rule, ro)
+    assert sug.reason in ro['text']
+    analyses = [analyze(rec, rule=rule, window=window, kind=kind, diverge_th=diverge_th) for rec in recs]
+    for i, (rec, a) in enumerate(zip(recs, analyses)):
+        sm = page.evaluate(JS_SOURCE, f'rt/smooth_{i}')
+        np.testing.assert_allclose(sm['loss'], display_line(rec, a, window, kind)[:a.cut], rtol=1e-5)   # the explorer's line, no lag
+        np.testing.assert_allclose(sm['lr'], rec.lrs[:a.cut], rtol=1e-5)
+        after = page.evaluate(JS_SOURCE, f'rt/smooth_after_{i}')
+        assert len(after['loss']) == len(rec) - a.cut
+        marker = page.evaluate(JS_SOURCE, f'rt/marker_{i}')
+        np.testing.assert_allclose(marker['lr'], [a.suggestion.lr], rtol=1e-5)                     # each run's own suggestion
+    return sug, analyses[0]
 
 @pytest.mark.timeout(300)
 def test_report_controls_select_the_python_analysis(run, page):
-    path, rec = run
+    path, recs = run
     page.goto(path.as_uri())
     page.wait_for_function("window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].get_model_by_name('lrwidgets:rt/smooth_0')")
     page.locator('.lrw-readout').first.wait_for()
@@ -62,7 +64,7 @@ def test_report_controls_select_the_python_analysis(run, page):
     windows = sorted({*WINDOWS, DEFAULT_WINDOW})                           # the sliders' stops, as the report offers them
     ths = sorted({*DIVERGE_THS, DEFAULT_DIVERGE_TH} - {None}) + [None]
     w, t, rule = DEFAULT_WINDOW, DEFAULT_DIVERGE_TH, DEFAULT_RULE
-    first = check_matches_python(page, rec, w, t, rule)
+    _, first = check_matches_python(page, recs, w, t, rule)
 
     handles = page.locator('.noUi-handle')                                # window slider, then threshold slider
     assert handles.count() == 2
@@ -70,7 +72,7 @@ def test_report_controls_select_the_python_analysis(run, page):
     handles.nth(0).focus(); page.keyboard.press('ArrowRight'); page.keyboard.press('ArrowRight')
     w = windows[windows.index(w) + 2]
     page.wait_for_function("e => window.lrwidgetsEntry !== e", arg=entry)
-    moved = check_matches_python(page, rec, w, t, rule)
+    moved_sug, moved = check_matches_python(page, recs, w, t, rule)
     assert not np.allclose(moved.smoothed, first.smoothed)                # the plotted curve really changed
 
     entry = page.evaluate('window.lrwidgetsEntry')
@@ -78,26 +80,26 @@ def test_report_controls_select_the_python_analysis(run, page):
     for _ in range(3): page.keyboard.press('ArrowLeft')
     t = ths[ths.index(t) - 3]
     page.wait_for_function("e => window.lrwidgetsEntry !== e", arg=entry)
-    cut = check_matches_python(page, rec, w, t, rule)
+    _, cut = check_matches_python(page, recs, w, t, rule)
     assert cut.cut != moved.cut                                           # the lower threshold cut the curve earlier
 
     entry = page.evaluate('window.lrwidgetsEntry')
     other = next(r for r in ('robust', 'valley') if r != rule)
     page.locator('select').select_option(other)
     page.wait_for_function("e => window.lrwidgetsEntry !== e", arg=entry)
-    last = check_matches_python(page, rec, w, t, other)
-    assert last.suggestion.lr != moved.suggestion.lr
-    code = OneCycle_code(last.suggestion, rec)
+    last_sug, last = check_matches_python(page, recs, w, t, other)
+    assert last_sug.lr != moved_sug.lr
+    code = OneCycle_code(last_sug, recs[0])
     assert code in readout(page)['text']                                  # the schedule's torch line followed
     sched = page.evaluate(JS_SOURCE, 'sched/lr')
-    assert max(sched['lr']) == pytest.approx(round3(last.suggestion.upper), rel=1e-5)   # and so did its preview
+    assert max(sched['lr']) == pytest.approx(round3(last_sug.upper), rel=1e-5)          # and so did its preview
     band = page.evaluate(JS_SOURCE, 'sched/band')                         # with the suggested range shaded
-    assert (band['lower'], band['upper']) == ([round3(last.suggestion.lower)], [round3(last.suggestion.upper)])
+    assert (band['lower'], band['upper']) == ([round3(last_sug.lower)], [round3(last_sug.upper)])
 
     entry = page.evaluate('window.lrwidgetsEntry')
     page.locator('button', has_text='SMA').click()                        # the smoothing kind
     page.wait_for_function("e => window.lrwidgetsEntry !== e", arg=entry)
-    sma = check_matches_python(page, rec, w, t, other, kind='sma')
+    _, sma = check_matches_python(page, recs, w, t, other, kind='sma')
     assert not np.allclose(sma.smoothed[:20], last.smoothed[:20])         # a trailing mean, not the EMA, is drawn
     assert page.log.errors == [] and page.log.dialogs == []
     screenshot(page, 'report.png')
