@@ -41,7 +41,7 @@ SETTINGS = {  # key: (type, default as written in settings.ini, meaning)
     'repeats':      (int,   '3',               "range tests (seeds seed, seed+1, ...); with several, the suggestion is the median of theirs"),
     'device':       (str,   'cpu',             "torch device: cpu, cuda, cuda:1, mps, ..."),
     'epochs':       (int,   '10',              "length of the training you plan (for the report's schedule preview)"),
-    'out':          (str,   'runs/digits-mlp', "writes <out>.parquet (the Recording) and <out>.html (the report)"),
+    'out':          (str,   'runs/digits-mlp', "writes <out>.run1.parquet, ... (the Recordings; one run: <out>.parquet) and <out>.html (the report)"),
     'label':        (str,   'digits-mlp',      "name of the run in plots and reports"),
 }
 DEFAULT_CONFIG = {k: v[1] for k, v in SETTINGS.items()}
@@ -114,6 +114,9 @@ def read_config(path=None,  # an ini file; None: ./settings.ini if present, else
         conflict(('end_lr', 'start_lr'), f"end_lr ({typed['end_lr']:g}) must be larger than start_lr ({typed['start_lr']:g}, from {origin['start_lr']})")
     if typed['model'] == 'cnn' and typed['dataset'] != 'digits':
         conflict(('model', 'dataset'), f"model = cnn needs images; dataset {typed['dataset']!r} is tabular (use mlp)")
+    if typed['seed'] + typed['repeats'] - 1 > LIMITS['seed'][1]:
+        conflict(('seed', 'repeats'), f"the runs' seeds seed .. seed+repeats-1 ({typed['seed']:,} .. {typed['seed'] + typed['repeats'] - 1:,}) "
+                                      f"must stay below {LIMITS['seed'][1] + 1:,}")
     return typed
 
 # %% ../nbs/05_cli.ipynb #139bd160
@@ -256,10 +259,10 @@ def lrwidgets_run(config:str=None,    # experiment ini file (default: ./settings
                   num_iter:int=None,  # iterations of the sweep (overrides the config)
                   start_lr:float=None,# first lr (overrides the config)
                   end_lr:float=None,  # last lr (overrides the config)
-                  repeats:int=None,   # range tests (seeds seed, seed+1, ...); the suggestion is their median (overrides the config)
-                  out:str=None,       # output prefix: writes <out>.parquet (several runs: <out>.run1.parquet, ...) and <out>.html (overrides the config)
+                  repeats:int=None,   # range tests (seeds seed, seed+1, ...; default 3); the suggestion is their median (overrides the config)
+                  out:str=None,       # output prefix: writes <out>.run1.parquet, ... (one run: <out>.parquet) and <out>.html (overrides the config)
                   no_progress:bool=False): # hide the progress bar
-    "Run the range test of an experiment, print every rule's suggestion, write the run(s) and the HTML report."
+    "Run the range tests of an experiment, print every rule's suggestion (their median), write the runs and the HTML report."
     from lrwidgets.html_report import report_html
     source = config or ('./settings.ini' if Path('settings.ini').is_file() else 'built-in defaults')
     cfg = read_config(config, device=device, num_iter=num_iter, start_lr=start_lr, end_lr=end_lr, repeats=repeats, out=out)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 QUALITY = Path(__file__).resolve().parents[1] / 'bench' / 'quality'
-MODULES = ('common', 'tasks', 'peers', 'grid', 'recs', 'score', 'report', 'tables')   # the scripts import each other by these names
+MODULES = ('common', 'tasks', 'peers', 'grid', 'recs', 'score', 'report', 'tables', 'spread')   # the scripts import each other by these names
 SMOKE_TASKS = ('linreg_sgd', 'softmax_sgd')
 
 @pytest.fixture
@@ -81,12 +81,31 @@ def check_report_and_tables(bench, smoke):
     assert new.startswith("before\n<!-- quality-table:start -->\n| method |") and new.endswith("<!-- quality-table:end -->\nafter")
     assert 'old' not in new and tables.fill(new, tables.regions(out)) == new    # idempotent
 
+def check_spread(bench, smoke):
+    "spread.py's readers on the smoke's 3 runs per task (one disjoint triple), scored from the grid, and their section of the report."
+    g, out, _, outdir, recs = smoke
+    sp = bench['spread']
+    reads = sp.readings(recs)
+    assert [len(reads['one'][t]) for t in SMOKE_TASKS] == [3, 3] and [len(reads['three'][t]) for t in SMOKE_TASKS] == [1, 1]
+    by = sp.scored(dict(reads, five=reads['one']), g)
+    for reader, per in by.items():
+        for t in SMOKE_TASKS:
+            for tg in sp.TARGETS:
+                c = per[t][tg]
+                assert 0 <= c['good'] <= 1 and c['norm'] <= 1, (reader, t, tg, c)
+                assert (c['spread'] is None) == (reader == 'three')                  # one triple: no spread
+    meta = dict(runs=3, seeds=[11, 13], seconds=0.0, created='2026-01-01T00:00')
+    bench['report'].write_report(out, g, outdir, spread=dict(meta=meta, readers=by))
+    md = (outdir / 'RESULTS.md').read_text()
+    assert '## Thirty range tests per task' in md and 'median of 3 independent runs' in md
+
 def test_quality_benchmark_smoke(bench, smoke):
-    "One pipeline run (one fixture, so `pytest -n 2` does not build it twice), four checks."
+    "One pipeline run (one fixture, so `pytest -n 2` does not build it twice), five checks."
     check_grid_oracle(bench, smoke)
     check_cross_validation(bench, smoke)
     check_suggested_lrs_are_really_trained(bench, smoke)
     check_report_and_tables(bench, smoke)
+    check_spread(bench, smoke)
 
 def test_normalized_regret(bench):
     nr = bench['common'].norm_regret

@@ -13,6 +13,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from report import summary_table, ci_table
+from common import load_json
 
 ROOT = HERE.parents[1]
 NOTEBOOKS = (ROOT / 'nbs' / '02_analysis.ipynb', ROOT / 'nbs' / 'index.ipynb')
@@ -55,7 +56,8 @@ def results_md(check=False) -> bool:
     import tempfile
     from report import write_report
     with tempfile.TemporaryDirectory() as d:
-        write_report(json.loads((HERE / 'results.json').read_text()), json.loads((HERE / 'grid.json').read_text()), d)
+        write_report(json.loads((HERE / 'results.json').read_text()), json.loads((HERE / 'grid.json').read_text()), d,
+                     spread=load_json('spread.json'))
         new = (Path(d) / 'RESULTS.md').read_text()
     changed = new != (HERE / 'RESULTS.md').read_text()
     if changed and not check: (HERE / 'RESULTS.md').write_text(new)
