@@ -211,5 +211,5 @@ if __name__ == '__main__':
     save_json('evals.json', dict(tasks_md5=tasks_md5(), train_seeds=list(TRAIN_SEEDS), evals=dict(sorted(cache.items()))))
     save_json('results.json', out, indent=None)
     from report import write_report
-    write_report(out, grid)
+    write_report(out, grid, spread=load_json('spread.json'))
     print(f"scoring: {out['meta']['seconds']} s")
