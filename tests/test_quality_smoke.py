@@ -94,7 +94,7 @@ def check_spread(bench, smoke):
                 c = per[t][tg]
                 assert 0 <= c['good'] <= 1 and c['norm'] <= 1, (reader, t, tg, c)
                 assert (c['spread'] is None) == (reader == 'three')                  # one triple: no spread
-    meta = dict(runs=3, seeds=[11, 13], seconds=0.0, created='2026-01-01T00:00')
+    meta = dict(runs=3, seeds=[11, 13], seconds=0.0, created='2026-01-01T00:00', tasks_md5=bench['common'].tasks_md5())
     bench['report'].write_report(out, g, outdir, spread=dict(meta=meta, readers=by))
     md = (outdir / 'RESULTS.md').read_text()
     assert '## Thirty range tests per task' in md and 'median of 3 independent runs' in md

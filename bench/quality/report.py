@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np
-from common import HERE, GOOD_TOL, load_json
+from common import HERE, GOOD_TOL, load_json, tasks_md5
 
 PEERS = ('fastai (valley)', 'torch-lr-finder (steepest)', 'Lightning <2.5.3', 'Lightning >=2.5.3', 'fixed 0.01')
 CV, CV3 = 'CV: chosen by LOTO', 'CV: chosen by LOTO, median of 3'
@@ -116,6 +116,8 @@ def spread_sections(spread, grid):
     "The section made from spread.json (30 more range tests per task); empty without it."
     if spread is None: return ''
     m = spread['meta']
+    if m.get('tasks_md5') != tasks_md5():
+        return "## Thirty range tests per task\nspread.json was made with another tasks.py: run `python bench/quality/spread.py`.\n"
     return f"""## Thirty range tests per task
 The five range tests per task above are few for a spread, and they may miss a rare bad reading: `spread.py` ran
 {m['runs']} more per task (seeds {m['seeds'][0]}–{m['seeds'][1]}; {m['seconds']} s wall; {m['created'][:16]} UTC) and read them with the default, every disjoint triple
