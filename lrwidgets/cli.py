@@ -232,6 +232,11 @@ def _run_paths(pq_path:Path, k:int) -> list:
     "Where `k` runs are saved: `<out>.parquet` for one, `<out>.run1.parquet`, `<out>.run2.parquet`, ... for several."
     return [pq_path] if k == 1 else [pq_path.with_name(f"{pq_path.stem}.run{i}.parquet") for i in range(1, k + 1)]
 
+def _older_runs(pq_path:Path, written:list) -> list:
+    "Recordings beside `written` that share its prefix (`<out>.parquet`, `<out>.runN.parquet`) but were not written now."
+    names = [pq_path.name] + [f"{pq_path.stem}.run{i}.parquet" for i in range(1, LIMITS['repeats'][1] + 1)]
+    return [pq_path.with_name(n) for n in names if pq_path.with_name(n) not in written and pq_path.with_name(n).is_file()]
+
 def _out_paths(out) -> tuple:
     "`<out>.parquet`, `<out>.html` (a given .parquet/.html suffix is dropped first)."
     out = Path(out)
@@ -295,6 +300,8 @@ def lrwidgets_run(config:str=None,    # experiment ini file (default: ./settings
         for rec, p in zip(recs, pq_paths): rec.save(p)
         atomic_write(html_path, lambda tmp: Path(tmp).write_text(text, encoding='utf-8'))
     print(f"wrote {saved} and {html_path}")
+    older = _older_runs(pq_path, pq_paths)
+    if older: print(f"note: {', '.join(map(str, older))} in the same place {'is' if len(older) == 1 else 'are'} from an earlier run, not this one")
     return recs[0] if k == 1 else recs
 
 # %% ../nbs/05_cli.ipynb #79d32701

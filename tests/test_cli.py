@@ -103,8 +103,11 @@ def test_report_command(tmp_path):
 
 def test_several_runs_from_run_to_report_and_suggest(tmp_path):
     "--repeats 2: two runs (seeds 3 and 4) saved side by side, the table is their median; report and suggest take both."
+    (tmp_path/'res').mkdir(); (tmp_path/'res/two.run3.parquet').write_bytes(b'an earlier run')   # left as it is, and named
     r = cli('run', '--repeats', '2', '--num-iter', '40', '--out', 'res/two', '--no-progress', cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+    assert 'note: res/two.run3.parquet in the same place is from an earlier run, not this one' in r.stdout
+    assert (tmp_path/'res/two.run3.parquet').read_bytes() == b'an earlier run'
     runs = [Recording.load(tmp_path/f'res/two.run{i}.parquet') for i in (1, 2)]
     assert [rec.meta['seed'] for rec in runs] == [0, 1] and runs[0].label == 'digits-mlp seed 0'
     assert not (tmp_path/'res/two.parquet').exists() and (tmp_path/'res/two.html').exists()
