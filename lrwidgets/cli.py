@@ -234,8 +234,8 @@ def _run_paths(pq_path:Path, k:int) -> list:
 
 def _older_runs(pq_path:Path, written:list) -> list:
     "Recordings beside `written` that share its prefix (`<out>.parquet`, `<out>.runN.parquet`) but were not written now."
-    names = [pq_path.name] + [f"{pq_path.stem}.run{i}.parquet" for i in range(1, LIMITS['repeats'][1] + 1)]
-    return [pq_path.with_name(n) for n in names if pq_path.with_name(n) not in written and pq_path.with_name(n).is_file()]
+    paths = [pq_path, *_run_paths(pq_path, LIMITS['repeats'][1])]
+    return [p for p in paths if p not in written and p.is_file()]
 
 def _out_paths(out) -> tuple:
     "`<out>.parquet`, `<out>.html` (a given .parquet/.html suffix is dropped first)."

@@ -494,8 +494,10 @@ def live_data(lrs,                   # the lrs of a running sweep's rows so far
     i = i[np.isfinite(losses[i]) & np.isfinite(sm[i])]
     e = frame_end(sm, len(sm))
     kept, raw = _sample(sm[:e]), _sample(losses[:e])
-    q01, q99 = _quantiles(raw, [.01, .99]) if len(kept) and len(raw) else (0., 1.)
-    lo, hi = (min(q01, kept.min()), max(q99, kept.max())) if len(kept) and len(raw) else (0., 1.)
+    lo, hi = 0., 1.
+    if len(kept) and len(raw):
+        q01, q99 = _quantiles(raw, [.01, .99])
+        lo, hi = min(q01, kept.min()), max(q99, kept.max())
     a, b = (min(lr_span[0], lrs[0]), max(lr_span[1], lrs[-1])) if len(lrs) else lr_span   # an extended sweep runs past end_lr
     pad = (b / a) ** .03                                                # 3 % of the decades on each side
     return dict(live=dict(lr=lrs[i], loss=losses[i], smoothed=sm[i]),

@@ -112,7 +112,7 @@ def thirty_table(spread):
                     f"{_r(_means(per, 'upper', 'norm'))} | {_pct(_means(per, 'lr', 'good'))} / {_pct(_means(per, 'upper', 'good'))} |")
     return '\n'.join(rows)
 
-def spread_sections(spread, grid):
+def spread_sections(spread):
     "The section made from spread.json (30 more range tests per task); empty without it."
     if spread is None: return ''
     m = spread['meta']
@@ -229,7 +229,7 @@ Every peer, both sides estimated from the grid (the same interpolation the selec
 ## One run or the median of 3, same setting (the default)
 {repeats_text(out)}
 
-{spread_sections(spread, grid)}
+{spread_sections(spread)}
 ## Do the warnings flag the bad suggestions?
 The default's suggestion on each of the {sum(len(v) for v in out['default_warnings'].values())} range tests, grouped by the warnings `suggest` gave
 (a run may have several):

@@ -25,13 +25,17 @@ def _sd(lrs) -> float:
     logs = [math.log10(v) for v in lrs if v is not None and v > 0]
     return float(np.std(logs, ddof=1)) if len(logs) > 1 else None
 
+def each(recs) -> dict:
+    "{task: [(lr, upper) per run]}: the default on each run."
+    from lrwidgets import suggest
+    return {t: [(s.lr, s.upper) for s in map(suggest, rs)] for t, rs in recs.items()}
+
 def readings(recs) -> dict:
     "{reader: {task: [(lr, upper) per run or triple]}}: the default on each run, on each disjoint triple, and fastai's valley."
     from lrwidgets import suggest
     from peers import fastai_valley
-    out = {'one': {}, 'three': {}, 'fastai': {}}
+    out = {'one': each(recs), 'three': {}, 'fastai': {}}
     for t, rs in recs.items():
-        out['one'][t] = [(s.lr, s.upper) for s in map(suggest, rs)]
         out['three'][t] = [(s.lr, s.upper) for s in (suggest(rs[i:i + 3]) for i in range(0, len(rs) - 2, 3))]
         out['fastai'][t] = [(lr, lr) for lr in (fastai_valley(r.lrs, r.losses) for r in rs)]
     return out
@@ -55,22 +59,18 @@ def scored(reads, grid) -> dict:
     return out
 
 def main():
-    from recs import range_tests, NUM_ITER
+    from recs import range_tests, load, NUM_ITER
+    from report import thirty_table
     from tasks import TASKS
     t0, c0 = time.perf_counter(), cpu_seconds()
     recs = range_tests(list(TASKS), seeds=SEEDS, num_iter=NUM_ITER)
-    from recs import load
-    five = readings(load())                                       # the benchmark's own 5 runs, scored the same way
-    by_reader = scored(dict(readings(recs), five=five['one']), load_json('grid.json'))
+    by_reader = scored(dict(readings(recs), five=each(load())), load_json('grid.json'))   # five: the benchmark's own runs
     md5 = {m: hashlib.md5(Path(importlib.import_module(m).__file__).read_bytes()).hexdigest()[:8] for m in ('lrwidgets.analysis', 'lrwidgets.engine')}
     meta = dict(command='python bench/quality/spread.py', seeds=[SEEDS[0], SEEDS[-1]], runs=len(SEEDS), num_iter=NUM_ITER, tasks_md5=tasks_md5(),
                 md5=md5, seconds=round(time.perf_counter() - t0, 1), cpu_seconds=round(cpu_seconds() - c0, 1),
                 created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='minutes'))
     save_json('spread.json', dict(meta=meta, readers=by_reader))
-    for reader, per in by_reader.items():
-        print(reader, '  '.join(f".{g}: spread {np.mean([d[g]['spread'] for d in per.values()]):.3f}, norm. regret "
-                                f"{np.mean([d[g]['norm'] for d in per.values()]):.3f}, good {np.mean([d[g]['good'] for d in per.values()]):.0%}"
-                                for g in TARGETS))
+    print(thirty_table(dict(meta=meta, readers=by_reader)))
 
 if __name__ == '__main__':
     main()

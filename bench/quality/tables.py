@@ -56,8 +56,7 @@ def results_md(check=False) -> bool:
     import tempfile
     from report import write_report
     with tempfile.TemporaryDirectory() as d:
-        write_report(json.loads((HERE / 'results.json').read_text()), json.loads((HERE / 'grid.json').read_text()), d,
-                     spread=load_json('spread.json'))
+        write_report(load_json('results.json'), load_json('grid.json'), d, spread=load_json('spread.json'))
         new = (Path(d) / 'RESULTS.md').read_text()
     changed = new != (HERE / 'RESULTS.md').read_text()
     if changed and not check: (HERE / 'RESULTS.md').write_text(new)
@@ -67,7 +66,7 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--check', action='store_true')
     a = ap.parse_args()
-    blocks = regions(json.loads((HERE / 'results.json').read_text()))
+    blocks = regions(load_json('results.json'))
     stale = [p for p in NOTEBOOKS if p.exists() and update(p, blocks, a.check)] + [HERE / 'RESULTS.md'] * results_md(a.check)
     print(('out of date: ' if a.check else 'updated: ') + (', '.join(str(p.relative_to(ROOT)) for p in stale) or 'nothing'))
     sys.exit(1 if a.check and stale else 0)
