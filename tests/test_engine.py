@@ -612,7 +612,8 @@ def test_extension_lrs_properties(start, ratio, n, mode, extend):
     assert np.all(np.diff(lrs) > 0)
     if extend is None or extend == 1.: assert len(ext) == 0
     elif len(ext) < n:   # the bound, not the step cap, ended it: one more step would pass it
-        nxt = np.r_[sweep_lrs(start, end, n, mode), extension_lrs(start, end, n, mode, extend * 1e3)][n + len(ext)]
+        t = (n + len(ext)) / (n - 1)                        # sweep_lrs's formula, one step further
+        nxt = start * ratio ** t if mode == 'exp' else start + (end - start) * t
         assert nxt > end * extend * (1 - 1e-9)
 
 
