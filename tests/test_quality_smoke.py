@@ -3,6 +3,7 @@ tiny budgets, so the benchmark cannot rot. The full benchmark is `bench/quality/
 import dataclasses, json, math, sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 QUALITY = Path(__file__).resolve().parents[1] / 'bench' / 'quality'
@@ -87,17 +88,28 @@ def check_spread(bench, smoke):
     sp = bench['spread']
     reads = sp.readings(recs)
     assert [len(reads['one'][t]) for t in SMOKE_TASKS] == [3, 3] and [len(reads['three'][t]) for t in SMOKE_TASKS] == [1, 1]
+    assert [len(reads[k][t]) for k in ('median5', 'median10') for t in SMOKE_TASKS] == [0] * 4   # too few runs for a group
     by = sp.scored(dict(reads, five=reads['one']), g)
     for reader, per in by.items():
         for t in SMOKE_TASKS:
             for tg in sp.TARGETS:
                 c = per[t][tg]
-                assert 0 <= c['good'] <= 1 and c['norm'] <= 1, (reader, t, tg, c)
+                if reader in ('median5', 'median10'):
+                    assert c == dict(spread=None, offset=None, norm=None, good=None), c; continue
+                assert 0 <= c['good'] <= 1 and c['norm'] <= 1 and abs(c['offset']) < 9, (reader, t, tg, c)
                 assert (c['spread'] is None) == (reader == 'three')                  # one triple: no spread
+    o = g['tasks'][SMOKE_TASKS[0]]['constant']['oracle']['log10_lr']                   # the offset is the runs' mean log10 lr less the oracle's
+    assert by['one'][SMOKE_TASKS[0]]['lr']['offset'] == pytest.approx(np.mean([math.log10(lr) for lr, _ in reads['one'][SMOKE_TASKS[0]]]) - o)
+    sel = sp.selection(recs, g)                                                        # the selection on these runs
+    assert list(sel) == [1, 3] and all(sum(d['chosen'].values()) == len(SMOKE_TASKS) and 0 <= min(d['cv'].values()) <= max(d['cv'].values()) <= 1 for d in sel.values())
     meta = dict(runs=3, seeds=[11, 13], seconds=0.0, created='2026-01-01T00:00', tasks_md5=bench['common'].tasks_md5())
-    bench['report'].write_report(out, g, outdir, spread=dict(meta=meta, readers=by))
+    bench['report'].write_report(out, g, outdir, spread=dict(meta=meta, readers=by, selection=sel))
     md = (outdir / 'RESULTS.md').read_text()
-    assert '## Thirty range tests per task' in md and 'median of 3 independent runs' in md
+    assert '## Thirty range tests per task' in md and 'median of 3 independent runs' in md and '### What the targets ask' in md
+    assert 'of 2 folds for one run' in md and 'of 2 folds for the median of 3' in md
+    rows = bench['report'].floor_rows(g, (0., .2, 1.))
+    assert [sd for sd, _ in rows] == [0., .2, 1.] and rows[0][1] == dict(lr=pytest.approx((0., 1.), abs=1e-9), upper=pytest.approx((0., 1.), abs=1e-9))   # at the oracle: no regret, all good
+    assert rows[1][1]['lr'][0] <= rows[2][1]['lr'][0] and rows[1][1]['lr'][1] >= rows[2][1]['lr'][1]   # more scatter, worse
 
 def test_quality_benchmark_smoke(bench, smoke):
     "One pipeline run (one fixture, so `pytest -n 2` does not build it twice), five checks."

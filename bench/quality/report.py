@@ -95,39 +95,113 @@ def repeats_text(out):
              f"{d[tg]['losses']} worse), seed spread {one[tg]['spread']:.2f} → {three[tg]['spread']:.2f} decades" for tg in ('lr', 'upper')]
     return "Median of 3 minus one run: " + '; '.join(cells) + "."
 
-READERS = (('one', 'lrwidgets default, one run'), ('three', 'lrwidgets default, median of 3 independent runs'), ('fastai', 'fastai (valley), one run'))
+READERS = (('one', 'lrwidgets default, one run'), ('three', 'lrwidgets default, median of 3 independent runs'),
+           ('median5', 'lrwidgets default, median of 5 independent runs'), ('median10', 'lrwidgets default, median of 10 independent runs'),
+           ('fastai', 'fastai (valley), one run'))
 
 def _means(per, target, key):
     "The mean over tasks of `per[task][target][key]`, leaving out tasks without one (None if none has it)."
     vs = [d[target][key] for d in per.values() if d[target][key] is not None]
     return float(np.mean(vs)) if vs else None
 
+def _abs_offset(per, target):
+    "The mean over tasks of |mean log10(lr / oracle lr)|: how far a reader sits from the oracle once its scatter is averaged out."
+    vs = [abs(d[target]['offset']) for d in per.values() if d[target].get('offset') is not None]
+    return float(np.mean(vs)) if vs else None
+
 def thirty_table(spread):
     "Spread, regret and good share of each reader over spread.json's 30 range tests per task (grid-estimated)."
-    rows = ["| reader | seed spread (decades, `.lr` / `.upper`) | norm. regret, `.lr` / `.upper` (estimated) | in the good set (const / 1cycle) |",
-            "|---|---|---|---|"]
+    rows = ["| reader | seed spread (decades, `.lr` / `.upper`) | mean \\|offset\\| from the oracle's lr (decades) | norm. regret, `.lr` / `.upper` (estimated) | in the good set (const / 1cycle) |",
+            "|---|---|---|---|---|"]
     for k, name in READERS:
-        per = spread['readers'][k]
-        rows.append(f"| {name} | {_f(_means(per, 'lr', 'spread'))} / {_f(_means(per, 'upper', 'spread'))} | {_r(_means(per, 'lr', 'norm'))} / "
-                    f"{_r(_means(per, 'upper', 'norm'))} | {_pct(_means(per, 'lr', 'good'))} / {_pct(_means(per, 'upper', 'good'))} |")
+        per = spread['readers'].get(k)
+        if per is None: continue                                   # made before that reader existed
+        off = {tg: _abs_offset(per, tg) for tg in ('lr', 'upper')}
+        rows.append(f"| {name} | {_f(_means(per, 'lr', 'spread'))} / {_f(_means(per, 'upper', 'spread'))} | {_f(off['lr'])} / {_f(off['upper'])} | "
+                    f"{_r(_means(per, 'lr', 'norm'))} / {_r(_means(per, 'upper', 'norm'))} | {_pct(_means(per, 'lr', 'good'))} / {_pct(_means(per, 'upper', 'good'))} |")
     return '\n'.join(rows)
 
-def spread_sections(spread):
-    "The section made from spread.json (30 more range tests per task); empty without it."
+SIGMAS = (0., .1, .15, .2, .33)   # decades of scatter of a finder that is right on average
+
+def floor_rows(grid, sigmas=SIGMAS) -> list:
+    """[(sigma, {target: (mean norm. regret, mean good share)})]: a finder whose log10(lr) is the oracle's plus normal noise
+    of sd `sigma` (no offset), scored from the grid as the readers are (Gauss-Hermite quadrature, 41 nodes)."""
+    from score import estimator
+    from common import SCHEDULES, norm_regret
+    est, (z, w) = estimator(grid), np.polynomial.hermite_e.hermegauss(41)
+    w = w / w.sum()
+    out = []
+    for sd in sigmas:
+        per = {}
+        for tg, sch in zip(('lr', 'upper'), SCHEDULES):
+            regrets, goods = [], []
+            for t, d in grid['tasks'].items():
+                o = d[sch]['oracle']
+                losses = [est(t, sch, 10 ** (o['log10_lr'] + sd * zi)) for zi in z]
+                regrets.append(w @ [norm_regret(v, o['val_loss'], d['untrained_loss']) for v in losses])
+                goods.append(w @ [v <= d[sch]['good_threshold'] for v in losses])
+            per[tg] = (float(np.mean(regrets)), float(np.mean(goods)))
+        out.append((sd, per))
+    return out
+
+def floor_table(grid) -> str:
+    "What a finder that is right on average scores at each scatter: the scale of the targets."
+    rows = ["| scatter of log10(lr) around the oracle's (decades) | norm. regret, `.lr` / `.upper` (estimated) | in the good set (const / 1cycle) |", "|---|---|---|"]
+    rows += [f"| {sd:.2f} | {_r(p['lr'][0])} / {_r(p['upper'][0])} | {_pct(p['lr'][1])} / {_pct(p['upper'][1])} |" for sd, p in floor_rows(grid)]
+    return '\n'.join(rows)
+
+def spread_sections(spread, grid):
+    "The section made from spread.json (30 more range tests per task) and the grid's scale of the targets; empty without it."
     if spread is None: return ''
     m = spread['meta']
     if m.get('tasks_md5') != tasks_md5():
         return "## Thirty range tests per task\nspread.json was made with another tasks.py: run `python bench/quality/spread.py`.\n"
     return f"""## Thirty range tests per task
 The five range tests per task above are few for a spread, and they may miss a rare bad reading: `spread.py` ran
-{m['runs']} more per task (seeds {m['seeds'][0]}–{m['seeds'][1]}; {m['seconds']} s wall; {m['created'][:16]} UTC) and read them with the default, every disjoint triple
-with the median of 3, and fastai's `valley`. Nothing is trained: regret and the good set are estimated from the grid, and
-the setting is the library's default (in-sample). The spread is the standard deviation of log10(lr) (ddof=1).
+{m['runs']} more per task (seeds {m['seeds'][0]}–{m['seeds'][1]}; {m['seconds']} s wall; {m['created'][:16]} UTC) and read them with the default, every disjoint group
+of 3, 5 and 10 runs with the median of theirs (10, 6 and 3 groups per task), and fastai's `valley`. Nothing is trained:
+regret and the good set are estimated from the grid, and the setting is the library's default (in-sample). The spread
+is the standard deviation of log10(lr) (ddof=1); the offset, a task's mean log10(lr) less the oracle's: what is left
+once the scatter is averaged out.
 
 {thirty_table(spread)}
 
 {thirty_text(spread)}
+
+{selection_text(spread)}
+
+### What the targets ask
+A finder whose log10(lr) is the oracle's plus normal scatter of the given size, right on average, scored the same way
+(estimated from the grid):
+
+{floor_table(grid)}
+
+{floor_text(spread, grid)}
 """
+
+def selection_text(spread):
+    "Which setting leave-one-task-out picks on the thirty runs, for one run and for the medians (empty without it)."
+    sel = spread.get('selection')
+    if not sel: return ''
+    from lrwidgets.analysis import DEFAULT_RULE, DEFAULT_WINDOW
+    default = f"{DEFAULT_RULE} (w={DEFAULT_WINDOW})"
+    part = lambda n, d: (f"{d['chosen'].get(default, 0)} of {sum(d['chosen'].values())} folds for "
+                         f"{'one run' if str(n) == '1' else f'the median of {n}'} (cross-validated {_r(d['cv']['lr'])} / {_r(d['cv']['upper'])})")
+    return ("The selection of the setting, made on these runs instead of the benchmark's five (leave one task out, the same "
+            f"candidates, regrets estimated from the grid), picks the default (`{default}`) in " + '; '.join(part(n, d) for n, d in sel.items()) + '.')
+
+def floor_text(spread, grid):
+    "The scatter the targets allow, against the readers' spread and offset."
+    rows, ten = floor_rows(grid), spread['readers'].get('median10')
+    ok = [sd for sd, p in rows if all(p[tg][0] <= 0.05 and p[tg][1] >= 0.8 for tg in ('lr', 'upper'))]
+    sd10 = ten and _means(ten, 'lr', 'spread')
+    if sd10 is None or not ok: return ''                                  # (no groups of ten: fewer runs)
+    like = min(rows, key=lambda r: abs(r[0] - sd10))[1]                  # the row of about the same scatter
+    return (f"Regret ≤ 0.05 and 80 % in the good set on both schedules take a finder right on average to within "
+            f"{max(ok):.2f} decades. The median of ten runs scatters {_f(sd10)} decades but sits {_f(_abs_offset(ten, 'lr'))} "
+            f"from the oracle's lr on average; its regret, {_r(_means(ten, 'lr', 'norm'))} / {_r(_means(ten, 'upper', 'norm'))} against "
+            f"{_r(like['lr'][0])} / {_r(like['upper'][0])} for that scatter alone, is mostly the offset's. More runs shrink the scatter, "
+            "not the offset: only a better reading of the curve can.")
 
 def thirty_text(spread):
     "How the 30 runs compare with the benchmark's 5 (both read with the default and estimated from the grid)."
@@ -229,7 +303,7 @@ Every peer, both sides estimated from the grid (the same interpolation the selec
 ## One run or the median of 3, same setting (the default)
 {repeats_text(out)}
 
-{spread_sections(spread)}
+{spread_sections(spread, grid)}
 ## Do the warnings flag the bad suggestions?
 The default's suggestion on each of the {sum(len(v) for v in out['default_warnings'].values())} range tests, grouped by the warnings `suggest` gave
 (a run may have several):
