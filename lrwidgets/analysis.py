@@ -333,7 +333,7 @@ def _diagnose(lrs, losses, sm, kept, s:Suggestion, window:int) -> tuple:
     noise = 1.4826 * float(np.median(d[np.isfinite(d)])) / math.sqrt(2) if np.isfinite(d).any() else 0.   # per-batch sd, robust, blind to the trend
     if fall > 0 and noise > NOISE * fall:
         out.append(f"noisy: batch-to-batch noise (±{noise:.3g}) is large next to the fall of the loss ({fall:.3g}); "
-                   "use more steps or a bigger batch; the median of several runs (repeats=3) is steadier")
+                   "use more steps or a bigger batch; the median of several runs (repeats=5) is steadier")
     if math.log10(s.lr) - x0 <= TURN * span:
         out.append(f"pick at the start: lr {s.lr:.3g} is where the sweep begins, so the best lr may be lower; "
                    "start the sweep lower (start_lr)")
@@ -713,5 +713,5 @@ def cautious(c:Curve,
     else: s = _from_lr(c, r.lr, None, f"robust, below valley's {v.lr:.3g}{' (the loss fell before its descent, and stayed down)' if r.lr < start else ''}: {r.reason}", up, div)
     gap = abs(math.log10(v.lr / r.lr)) if r.lr is not None else 0.
     warn = (f"readings disagree: valley reads lr {v.lr:.3g}, robust {r.lr:.3g}, {gap:.1f} decades apart; the curve is "
-            "ambiguous: look at it; the median of several runs (repeats=3) is steadier",) if gap > READINGS_DISAGREE else ()
+            "ambiguous: look at it; the median of several runs (repeats=5) is steadier",) if gap > READINGS_DISAGREE else ()
     return replace(s, lower=min(s.lower, s.lr), warnings=warn)   # CLR's base_lr: upper / div, but not above the constant lr

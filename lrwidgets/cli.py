@@ -38,7 +38,7 @@ SETTINGS = {  # key: (type, default as written in settings.ini, meaning)
     'mode':         (str,   'exp',             "exp (log-spaced lrs) or linear"),
     'diverge_th':   (float, '5',               "stop when the smoothed loss exceeds this many times its best"),
     'seed':         (int,   '0',               "seed of the model's init and the batch order"),
-    'repeats':      (int,   '3',               "range tests (seeds seed, seed+1, ...); with several, the suggestion is the median of theirs"),
+    'repeats':      (int,   '5',               "range tests (seeds seed, seed+1, ...); with several, the suggestion is the median of theirs"),
     'device':       (str,   'cpu',             "torch device: cpu, cuda, cuda:1, mps, ..."),
     'epochs':       (int,   '10',              "length of the training you plan (for the report's schedule preview)"),
     'out':          (str,   'runs/digits-mlp', "writes <out>.run1.parquet, ... (the Recordings; one run: <out>.parquet) and <out>.html (the report)"),
@@ -237,6 +237,10 @@ def _older_runs(pq_path:Path, written:list) -> list:
     paths = [pq_path, *_run_paths(pq_path, LIMITS['repeats'][1])]
     return [p for p in paths if p not in written and p.is_file()]
 
+def _paths_text(paths:list) -> str:
+    "The paths for a message: `a and b`, or `first to last` for more than two (the runs of one prefix)."
+    return " and ".join(map(str, paths)) if len(paths) <= 2 else f"{paths[0]} to {paths[-1]}"
+
 def _out_paths(out) -> tuple:
     "`<out>.parquet`, `<out>.html` (a given .parquet/.html suffix is dropped first)."
     out = Path(out)
@@ -264,7 +268,7 @@ def lrwidgets_run(config:str=None,    # experiment ini file (default: ./settings
                   num_iter:int=None,  # iterations of the sweep (overrides the config)
                   start_lr:float=None,# first lr (overrides the config)
                   end_lr:float=None,  # last lr (overrides the config)
-                  repeats:int=None,   # range tests (seeds seed, seed+1, ...; default 3); the suggestion is their median (overrides the config)
+                  repeats:int=None,   # range tests (seeds seed, seed+1, ...; default 5); the suggestion is their median (overrides the config)
                   out:str=None,       # output prefix: writes <out>.run1.parquet, ... (one run: <out>.parquet) and <out>.html (overrides the config)
                   no_progress:bool=False): # hide the progress bar
     "Run the range tests of an experiment, print every rule's suggestion (their median), write the runs and the HTML report."
@@ -287,11 +291,11 @@ def lrwidgets_run(config:str=None,    # experiment ini file (default: ./settings
         for rec, p in zip(recs, partial): rec.save(p)
         kept = f"the partial run ({len(recs[-1])} iterations) is in {partial[-1]}" + (
                f", the {len(recs) - 1} finished before it in {', '.join(map(str, partial[:-1]))}" if len(recs) > 1 else '')
-        raise Interrupted(f"{kept}; {' and '.join(map(str, (*pq_paths, html_path)))} are untouched")
+        raise Interrupted(f"{kept}; {_paths_text(pq_paths)} and {html_path} are untouched")
     for rec in recs: print(repr(rec))
     print(suggestion_table(suggestions(recs if k > 1 else recs[0])), flush=True)
     pq_path.parent.mkdir(parents=True, exist_ok=True)
-    saved = ' and '.join(map(str, pq_paths))
+    saved = _paths_text(pq_paths)
     try: text = report_html(recs)
     except ValueError as e:                     # a run no setting can read: keep it, say the report was not made
         for rec, p in zip(recs, pq_paths): rec.save(p)

@@ -6,10 +6,10 @@ Docs: https://lrwidgets.github.io/lrwidgets/html_report.html.md"""
 
 # %% auto #0
 __all__ = ['WINDOWS', 'DIVERGE_THS', 'SMOOTHINGS', 'AXES', 'MAX_PREVIEW_STEPS', 'readout_html', 'preview_steps', 'report_grid',
-           'grid_entry', 'entry_data', 'grid_json', 'report_html', 'report']
+           'grid_entry', 'entry_data', 'grid_json', 'runs_title', 'report_html', 'report']
 
 # %% ../nbs/04c_html_report.ipynb #82855f1d
-import html, itertools, json, math, numbers
+import html, itertools, json, math, numbers, os
 from pathlib import Path
 import numpy as np
 from bokeh.embed import file_html
@@ -261,6 +261,14 @@ def grid_json(grid:dict) -> str:
     text = rest[:-1] + ',"columns":[' + ','.join(grid['columns']) + ']}'
     return text.replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
 
+# %% ../nbs/04c_html_report.ipynb #250bb177
+def runs_title(labels) -> str:
+    "The runs' distinct labels, the words they all begin with written once ('mlp seed 0, 1, 2')."
+    labels = list(dict.fromkeys(labels))
+    common = os.path.commonprefix(labels) if len(labels) > 1 else ''
+    common = common[:common.rfind(' ') + 1]                            # whole words only
+    return common + ', '.join(l[len(common):] for l in labels)
+
 # %% ../nbs/04c_html_report.ipynb #d176ffbf
 def report_html(rec, **grid_kw) -> str:
     "The standalone report of `rec` (a Recording, or several runs of one setup) as one HTML string (see `report_grid` for `grid_kw`)."
@@ -292,7 +300,7 @@ def report_html(rec, **grid_kw) -> str:
             f"Analysed in Python by lrwidgets {lrwidgets.__version__} for {n_entries} settings "
             f"({' × '.join(f'{len(grid[a])} {a}' for a in AXES)}); the controls select among them."
             + (f" {grid['preview']}" if grid['has_preview'] else ''))
-    labels = ', '.join(dict.fromkeys(r.label for r in runs))
+    labels = runs_title(r.label for r in runs)
     title = f"Range test: {labels}" if len(runs) == 1 else f"Range test, {len(runs)} runs: {labels}"
     return file_html(root, INLINE, title=f"lrwidgets report: {labels}", template=_TEMPLATE,
                      template_variables=dict(heading=_esc(title), note=_esc(note), grid_json=grid_json(grid),

@@ -15,13 +15,13 @@ LABEL = '<script>alert(1)</script> & "digits" 100%'   # '%' too: the ini is read
 
 @pytest.fixture(scope='module')
 def run(tmp_path_factory):
-    "A real `lrwidgets run` (console script) of the default experiment (three runs), with a hostile label."
+    "A real `lrwidgets run` (console script) of the default experiment (five runs), with a hostile label."
     d = tmp_path_factory.mktemp('run')
     (d/'exp.ini').write_text(f"[DEFAULT]\nlabel = {LABEL}\n")
     r = subprocess.run(['lrwidgets', 'run', '--config', 'exp.ini', '--out', 'out/run', '--no-progress'], cwd=d,
                        capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stderr
-    return d/'out/run.html', [Recording.load(d/f'out/run.run{i}.parquet') for i in (1, 2, 3)]
+    return d/'out/run.html', [Recording.load(d/f'out/run.run{i}.parquet') for i in range(1, 6)]
 
 JS_SOURCE = """name => { const d = Bokeh.documents[0]; const s = d.get_model_by_name('lrwidgets:' + name);
   const data = s.data instanceof Map ? Object.fromEntries(s.data) : s.data;
