@@ -167,10 +167,12 @@ def round3(v:float) -> float:
     "`v` to 3 significant digits: an lr as a person types it into code."
     return float(f"{v:.3g}")
 
+# %% ../nbs/02_analysis.ipynb #bd38ecee
 def num_text(v, missing:str='–') -> str:
     "A number in text, to 3 significant digits (as `round3`); `missing` for None."
     return missing if v is None else f"{v:.3g}"
 
+# %% ../nbs/02_analysis.ipynb #a456e7b6
 @dataclass(frozen=True)
 class Suggestion:
     "Learning rates picked from a range test, and why."
@@ -204,6 +206,7 @@ class Curve:
     rows: np.ndarray      # each point's row in the recording
     def __len__(self): return len(self.lrs)
 
+# %% ../nbs/02_analysis.ipynb #3c6c566d
 RULES = {}
 
 def register_rule(name:str,      # the name `suggest(rule=...)` knows it by
@@ -347,6 +350,7 @@ class Analysis(NamedTuple):
     cut: int                 # points kept before the divergence
     suggestion: Suggestion   # the rule's pick
 
+# %% ../nbs/02_analysis.ipynb #638dd5f7
 SOURCE_RULES = {'fastai': 'valley', 'torch-lr-finder': 'steepest', 'lightning': 'lightning_2_5_3'}   # each importer's own rule
 
 def _source_rule(meta:dict) -> str:

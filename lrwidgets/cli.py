@@ -48,6 +48,7 @@ DEFAULT_CONFIG = {k: v[1] for k, v in SETTINGS.items()}
 LIMITS = dict(batch_size=(1, 10**6), hidden=(1, 2**16), channels=(1, 2**12), num_iter=(2, 10**7),  # whole numbers: (lowest, highest)
               epochs=(1, 10**6), seed=(0, 2**32 - 1), repeats=(1, 100))
 
+# %% ../nbs/05_cli.ipynb #78d31c0c
 class ConfigError(ValueError):
     "A settings file is not a valid experiment (exit code 1)."
 
@@ -152,6 +153,7 @@ def make_model(kind:str, # 'mlp' or 'cnn'
                              nn.Flatten(), nn.Linear(channels*16, n_out))
     raise ValueError(f"kind: expected one of {MODELS}, got {kind!r}")
 
+# %% ../nbs/05_cli.ipynb #d3e2fc8e
 def make_optimizer(name:str, params, lr:float, momentum:float=0.9, weight_decay:float=0.):
     "torch.optim.SGD (with `momentum`) or AdamW (`momentum` as beta1)."
     import torch
@@ -173,6 +175,7 @@ def check_device(device:str) -> str:
         raise ConfigError(f"device = {device!r}: MPS is not available here; use device = cpu")
     return device
 
+# %% ../nbs/05_cli.ipynb #669fbd86
 def experiment(cfg:dict):
     "`(model, optimizer, train_loader, loss_fn)` for the settings `cfg` (from `read_config`), model and data on `cfg['device']`."
     import torch

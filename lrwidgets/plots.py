@@ -62,6 +62,7 @@ class Buckets:
         "Sorted indices of the lowest and highest finite `y` of every bucket."
         return _sorted_unique(np.r_[self.argmin(y), self.argmin(-np.asarray(y))])
 
+# %% ../nbs/04a_plots.ipynb #4c82499c
 def downsample(x,             # non-decreasing x values (e.g. `np.log(lrs)` for a log axis, or steps)
                y,             # y values; non-finite ones are never picked as extremes
                n:int=2000):   # at most this many indices are returned
@@ -89,15 +90,32 @@ def display_line(rec,              # a Recording
     if a is None or not len(rec): return None
     return np.r_[smooth(a.smoothed[:a.cut][::-1], window, kind)[::-1], a.smoothed[a.cut:]]
 
+# %% ../nbs/04a_plots.ipynb #75bd7752
+def run_color(i:int) -> str:
+    "The colour of run `i` in every plot."
+    return Category10_10[i % 10]
+
+# %% ../nbs/04a_plots.ipynb #01d3996c
+_BUCKETS = weakref.WeakKeyDictionary()  # Recording -> (key, Buckets over its log lrs, raw extremes): slider moves reuse them
+
+def _buckets(rec, max_points) -> tuple:
+    "Log-lr buckets for drawing `rec` with `max_points` and the raw losses' extremes in them, or (None, None) when it is drawn whole."
+    n = max(1, (max_points - 2) // 2)
+    if len(rec) <= max_points: return None, None
+    lrs, losses = rec.lrs, rec.losses
+    key = (n, len(rec), lrs.__array_interface__['data'][0], losses.__array_interface__['data'][0])   # new columns: new buffers
+    cached = _BUCKETS.get(rec)
+    if cached is None or cached[0] != key:
+        buckets = Buckets(np.log(lrs), n)
+        cached = (key, buckets, buckets.extremes(losses))
+        _BUCKETS[rec] = cached
+    return cached[1:]
+
 # %% ../nbs/04a_plots.ipynb #f283be67
 _NOT_EXTRA = re.compile(r'iteration|lr|loss|momentum|lr_\d+')
 _empty = lambda: np.empty(0)
 
 def _listify(o): return list(o) if isinstance(o, list) or type(o) is tuple else [o]  # an Analysis may be a namedtuple
-
-def run_color(i:int) -> str:
-    "The colour of run `i` in every plot."
-    return Category10_10[i % 10]
 
 def _extra_columns(rec) -> list:
     "Recorded columns worth a panel of their own: `val_loss` and metrics."
@@ -114,21 +132,6 @@ def _curves(lrs, its, y, cut, buckets, name, extremes=None) -> tuple:
     return cols(i[i < cut]), cols(i[i >= cut])
 
 def _no_curve(name) -> dict: return {'lr': _empty(), 'iteration': _empty(), name: _empty()}
-
-_BUCKETS = weakref.WeakKeyDictionary()  # Recording -> (key, Buckets over its log lrs, raw extremes): slider moves reuse them
-
-def _buckets(rec, max_points) -> tuple:
-    "Log-lr buckets for drawing `rec` with `max_points` and the raw losses' extremes in them, or (None, None) when it is drawn whole."
-    n = max(1, (max_points - 2) // 2)
-    if len(rec) <= max_points: return None, None
-    lrs, losses = rec.lrs, rec.losses
-    key = (n, len(rec), lrs.__array_interface__['data'][0], losses.__array_interface__['data'][0])   # new columns: new buffers
-    cached = _BUCKETS.get(rec)
-    if cached is None or cached[0] != key:
-        buckets = Buckets(np.log(lrs), n)
-        cached = (key, buckets, buckets.extremes(losses))
-        _BUCKETS[rec] = cached
-    return cached[1:]
 
 def _run_data(i, rec, a, max_points, line=None) -> dict:
     "The sources of run `i` (see the table above); `line` is drawn as its smoothed loss (default: the analysis')."
