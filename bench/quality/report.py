@@ -5,9 +5,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np
 from common import HERE, GOOD_TOL, load_json, tasks_md5
+from score import CV, CV3, ALL_RUNS
 
 PEERS = ('fastai (valley)', 'torch-lr-finder (steepest)', 'Lightning <2.5.3', 'Lightning >=2.5.3', 'fixed 0.01')
-CV, CV3 = 'CV: chosen by LOTO', 'CV: chosen by LOTO, median of 3'
 
 def _pct(v): return '–' if v is None else f"{100 * v:.0f}%"
 def _f(v, d=2): return '–' if v is None else f"{v:.{d}f}"
@@ -19,11 +19,12 @@ def label(out, m):
     if m == CV3: return '**lrwidgets, median of 3 runs, cross-validated**'
     if m == 'lrwidgets default': return f"lrwidgets default (`{out['meta']['default_rule']}`, window {out['meta']['default_window']}; in-sample)"
     if m == 'lrwidgets default, median of 3': return 'lrwidgets default, median of 3 runs (in-sample)'
+    if m == ALL_RUNS: return f"lrwidgets default, median of all {len(next(iter(out['meta']['rows'].values())))} runs (`lrwidgets run`'s default; in-sample; one reading per task)"
     return m
 
 def summary_table(out, methods=None):
     "The headline table: mean normalized regret, share good, seed spread and failures, per target (trained unless marked)."
-    methods = methods or [CV, CV3, 'lrwidgets default', 'lrwidgets default, median of 3', *PEERS]
+    methods = methods or [CV, CV3, 'lrwidgets default', 'lrwidgets default, median of 3', *([ALL_RUNS] if ALL_RUNS in out['summary'] else []), *PEERS]
     rows = ["| method | norm. regret, `.lr` at a constant lr | norm. regret, `.upper` as 1cycle max_lr | in the good set (const / 1cycle) | seed spread (decades) | worst task (const / 1cycle) | no answer |",
             "|---|---|---|---|---|---|---|"]
     for m in methods:

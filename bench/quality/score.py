@@ -58,6 +58,8 @@ def suggest_all(recs, configs, k=1):
         out[name] = {t: [_lu(suggest(tr, rule, window=window, **cfg)) for tr in trials(rs, k)] for t, rs in recs.items()}
     return out
 
+ALL_RUNS = 'lrwidgets default, median of all runs'   # what `lrwidgets run` reports: the median of every range test of a task
+
 def peer_suggestions(recs):
     from peers import PEERS
     from lrwidgets import suggest
@@ -65,6 +67,7 @@ def peer_suggestions(recs):
     out[f'fixed {FIXED_LR:g}'] = {t: [(FIXED_LR, FIXED_LR)] * len(rs) for t, rs in recs.items()}
     out['lrwidgets default'] = {t: [_lu(suggest(r)) for r in rs] for t, rs in recs.items()}
     out['lrwidgets default, median of 3'] = {t: [_lu(suggest(tr)) for tr in trials(rs, COMBINE_K)] for t, rs in recs.items()}
+    out[ALL_RUNS] = {t: [_lu(suggest(list(rs)))] for t, rs in recs.items()}   # one reading per task: no spread
     return out
 
 # --- losses: estimated from the grid (selection) or trained (reported) ------------------------------------
@@ -143,7 +146,7 @@ def paired_ci(res, a, b, tasks, target, key='norm'):
     return dict(mean=float(d.mean()), lo=float(d.mean() - h), hi=float(d.mean() + h), wins=int((d < 0).sum()), losses=int((d > 0).sum()))
 
 TRAINED_PEERS = ('fastai (valley)', 'fixed 0.01')   # also trained; the other peers are scored from the grid unless --train-peers
-CV, CV3 = 'CV: chosen by LOTO', 'CV: chosen by LOTO, median of 3'
+CV, CV3 = 'CV: chosen by LOTO', 'CV: chosen by LOTO, median of 3'   # the cross-validated rows (report.py names them)
 
 def run(grid, cache, recs, workers=2, configs=None, train_peers=False):
     "Suggestions, CV selection, trainings and scores; returns (results, updated evaluation cache)."
