@@ -5,10 +5,11 @@ The main benchmark reads 5 range tests per task, and its median-of-3 row uses th
 overlap, so their spread understates that of independent triples (for normal scatter, the standard deviation of 5
 overlapping medians is about 0.47 of one run's, of independent medians of 3 about 0.67). This script records 30 more
 range tests per task (seeds 100..129), reads each with the default and every disjoint group of 3, 5 and 10 with
-`suggest(group)` (the median of their suggestions), and writes to spread.json (which report.py reads) the standard deviations of log10(lr)
-(ddof=1), the mean offset from the oracle's lr, and the normalized regret and share in the good set, *estimated* by
-interpolating the grid (nothing is trained), of the default, its medians and fastai's `valley`; and it repeats the
-benchmark's leave-one-task-out selection of the setting on these runs, for one run and for each size of group. About a minute and a half on 2 cores.
+`suggest(group)` (the median of their suggestions), and writes to spread.json (which report.py reads) the standard
+deviations of log10(lr) (ddof=1), the mean offset from the oracle's lr, and the normalized regret and share in the good
+set, *estimated* by interpolating the grid (nothing is trained), of the default, its medians and fastai's `valley`. It
+also repeats the benchmark's leave-one-task-out selection of the setting on these runs, for one run and for each size
+of group. About a minute and a half on 2 cores.
 
     python bench/quality/spread.py
 """
@@ -67,7 +68,7 @@ def scored(reads, grid) -> dict:
                                          good=_mean([v is not None and v <= d[sch]['good_threshold'] for v in losses]))
     return out
 
-SIZES = (1, 3, 5, 10)   # one run, and the medians of disjoint groups of this many runs
+SIZES = (1, *GROUPS.values())   # one run, and the medians of disjoint groups of this many runs
 
 def selection(recs, grid) -> dict:
     """{size: dict(chosen={setting: folds}, cv={target: mean norm. regret})}: the main benchmark's leave-one-task-out
