@@ -226,6 +226,26 @@ def friedman2_raw():
     x, y = make_friedman2(n_samples=1500, noise=0., random_state=0)
     return _t(*_std_target_split(x, y, 500))
 
+# --- tasks added after the default took its form of 2026-12-02 (`cautious`, window 10, up 8, kept fall): a third check ---
+@lru_cache(None)
+def spirals(n=1500, turns=1.5, noise=0.25):
+    "Two interleaved spirals in the plane (2 classes) with Gaussian noise, standardised."
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, n)
+    r = rng.uniform(0.1, 1, n)
+    a = 2 * np.pi * turns * r + np.pi * y
+    x = np.c_[r * np.cos(a), r * np.sin(a)] + noise * 0.2 * rng.normal(size=(n, 2))
+    return _std_split(x, y, 500)
+
+@lru_cache(None)
+def friedman3():
+    "make_friedman3 (4 features, noise 0.1), standardised features and target."
+    from sklearn.datasets import make_friedman3
+    x, y = make_friedman3(n_samples=1500, noise=0.1, random_state=0)
+    xt, yt, xv, yv = _std_target_split(x, y, 500)
+    xt, xv = _std(xt, xv)
+    return _t(xt, yt, xv, yv)
+
 # --- models --------------------------------------------------------------------------------------------
 def mlp(n_in, n_out, width=32): return nn.Sequential(nn.Linear(n_in, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, n_out))
 
@@ -295,6 +315,11 @@ _adamw = lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.05)
 _nesterov = lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9, nesterov=True)
 _rmsprop = lambda p, lr: torch.optim.RMSprop(p, lr=lr)
 _adagrad = lambda p, lr: torch.optim.Adagrad(p, lr=lr)
+_radam = lambda p, lr: torch.optim.RAdam(p, lr=lr)
+_adamax = lambda p, lr: torch.optim.Adamax(p, lr=lr)
+
+def mlp_dropout(n_in, n_out, width=64, p=0.2):
+    return nn.Sequential(nn.Linear(n_in, width), nn.ReLU(), nn.Dropout(p), nn.Linear(width, width), nn.ReLU(), nn.Dropout(p), nn.Linear(width, n_out))
 
 TASKS = {t.name: t for t in [
     Task('cancer_logreg_sgd', 'logistic regression, plain SGD, cross-entropy on load_breast_cancer with raw features',
@@ -345,9 +370,17 @@ TASKS = {t.name: t for t in [
          outliers, lambda: nn.Linear(10, 1), _sgd, F.huber_loss, bs=32, steps=200),
     Task('friedman2_raw_sgdm', 'MLP 4-32-32-1, SGD(momentum=0.9), MSE on make_friedman2 with raw features (ranges up to ~1700)',
          friedman2_raw, lambda: mlp(4, 1), _sgdm, F.mse_loss, bs=32, steps=200),
+    # added after the default took its form of 2026-12-02 (FRESH3), written before any of them was run
+    Task('spirals_sgdm_bs8', 'MLP 2-64-64-2, SGD(momentum=0.9), cross-entropy on two noisy interleaved spirals, batches of 8',
+         spirals, lambda: mlp(2, 2, 64), _sgdm, F.cross_entropy, bs=8, steps=300),
+    Task('digits_radam_dropout', 'MLP 64-64-64-10 with dropout 0.2, RAdam, cross-entropy on load_digits',
+         digits_flat, lambda: mlp_dropout(64, 10), _radam, F.cross_entropy, bs=32, steps=150),
+    Task('friedman3_l1_adamax', 'MLP 4-32-32-1, Adamax, L1 loss on make_friedman3 (standardised)',
+         friedman3, lambda: mlp(4, 1), _adamax, F.l1_loss, bs=32, steps=200),
 ]}
 FRESH = ('wine_nesterov', 'digits_cnn_adam', 'friedman_rmsprop', 'moons_deep_sgd', 'iris_adagrad')
 FRESH2 = ('digits_short_sgdm', 'waves_cnn1d_adamw', 'ln_gelu_adam', 'huber_sgd', 'friedman2_raw_sgdm')
+FRESH3 = ('spirals_sgdm_bs8', 'digits_radam_dropout', 'friedman3_l1_adamax')
 
 # --- training ------------------------------------------------------------------------------------------
 def batches(task, n, seed):
