@@ -145,10 +145,10 @@ def floor_rows(grid, sigmas=SIGMAS) -> list:
         out.append((sd, per))
     return out
 
-def floor_table(grid) -> str:
-    "What a finder that is right on average scores at each scatter: the scale of the targets."
+def floor_table(floor) -> str:
+    "What a finder that is right on average scores at each scatter (`floor_rows`): the scale of the targets."
     rows = ["| scatter of log10(lr) around the oracle's (decades) | norm. regret, `.lr` / `.upper` (estimated) | in the good set (const / 1cycle) |", "|---|---|---|"]
-    rows += [f"| {sd:.2f} | {_r(p['lr'][0])} / {_r(p['upper'][0])} | {_pct(p['lr'][1])} / {_pct(p['upper'][1])} |" for sd, p in floor_rows(grid)]
+    rows += [f"| {sd:.2f} | {_r(p['lr'][0])} / {_r(p['upper'][0])} | {_pct(p['lr'][1])} / {_pct(p['upper'][1])} |" for sd, p in floor]
     return '\n'.join(rows)
 
 def spread_sections(spread, grid):
@@ -157,6 +157,7 @@ def spread_sections(spread, grid):
     m = spread['meta']
     if m.get('tasks_md5') != tasks_md5():
         return "## Thirty range tests per task\nspread.json was made with another tasks.py: run `python bench/quality/spread.py`.\n"
+    floor = floor_rows(grid)
     return f"""## Thirty range tests per task
 The five range tests per task above are few for a spread, and they may miss a rare bad reading: `spread.py` ran
 {m['runs']} more per task (seeds {m['seeds'][0]}–{m['seeds'][1]}; {m['seconds']} s wall; {m['created'][:16]} UTC) and read them with the default, every disjoint group
@@ -175,9 +176,9 @@ once the scatter is averaged out.
 A finder whose log10(lr) is the oracle's plus normal scatter of the given size, right on average, scored the same way
 (estimated from the grid):
 
-{floor_table(grid)}
+{floor_table(floor)}
 
-{floor_text(spread, grid)}
+{floor_text(spread, floor)}
 """
 
 def selection_text(spread):
@@ -191,13 +192,13 @@ def selection_text(spread):
     return ("The selection of the setting, made on these runs instead of the benchmark's five (leave one task out, the same "
             f"candidates, regrets estimated from the grid), picks the default (`{default}`) in " + '; '.join(part(n, d) for n, d in sel.items()) + '.')
 
-def floor_text(spread, grid):
-    "The scatter the targets allow, against the readers' spread and offset."
-    rows, ten = floor_rows(grid), spread['readers'].get('median10')
-    ok = [sd for sd, p in rows if all(p[tg][0] <= 0.05 and p[tg][1] >= 0.8 for tg in ('lr', 'upper'))]
+def floor_text(spread, floor):
+    "The scatter the targets allow (`floor_rows`), against the readers' spread and offset."
+    ten = spread['readers'].get('median10')
+    ok = [sd for sd, p in floor if all(p[tg][0] <= 0.05 and p[tg][1] >= 0.8 for tg in ('lr', 'upper'))]
     sd10 = ten and _means(ten, 'lr', 'spread')
     if sd10 is None or not ok: return ''                                  # (no groups of ten: fewer runs)
-    like = min(rows, key=lambda r: abs(r[0] - sd10))[1]                  # the row of about the same scatter
+    like = min(floor, key=lambda r: abs(r[0] - sd10))[1]                  # the row of about the same scatter
     return (f"Regret ≤ 0.05 and 80 % in the good set on both schedules take a finder right on average to within "
             f"{max(ok):.2f} decades. The median of ten runs scatters {_f(sd10)} decades but sits {_f(_abs_offset(ten, 'lr'))} "
             f"from the oracle's lr on average; its regret, {_r(_means(ten, 'lr', 'norm'))} / {_r(_means(ten, 'upper', 'norm'))} against "

@@ -31,6 +31,10 @@ def _mean(vs):
     "The mean of `vs`, None if there are none (a task with fewer runs than a group needs)."
     return float(np.mean(vs)) if len(vs) else None
 
+def _groups(xs, n) -> list:
+    "The disjoint groups of `n` consecutive items of `xs` (a shorter rest is left out)."
+    return [xs[i:i + n] for i in range(0, len(xs) - n + 1, n)]
+
 def each(recs) -> dict:
     "{task: [(lr, upper) per run]}: the default on each run."
     from lrwidgets import suggest
@@ -45,7 +49,7 @@ def readings(recs) -> dict:
     out = {'one': each(recs), **{k: {} for k in GROUPS}, 'fastai': {}}
     for t, rs in recs.items():
         for k, n in GROUPS.items():
-            out[k][t] = [(s.lr, s.upper) for s in (suggest(rs[i:i + n]) for i in range(0, len(rs) - n + 1, n))]
+            out[k][t] = [(s.lr, s.upper) for s in map(suggest, _groups(rs, n))]
         out['fastai'][t] = [(lr, lr) for lr in (fastai_valley(r.lrs, r.losses) for r in rs)]
     return out
 
@@ -80,9 +84,8 @@ def selection(recs, grid) -> dict:
     sugs = {name: {t: [suggest(r, **c) for r in rs] for t, rs in recs.items()} for name, c in candidates().items()}
     out = {}
     for n in (n for n in SIZES if n <= min(map(len, recs.values()))):   # sizes every task has a group of
-        reads = {name: {t: [(m.lr, m.upper) for m in (ss[i] if n == 1 else median_suggestion(ss[i:i + n], name)
-                                                      for i in range(0, len(ss) - n + 1, n))] for t, ss in per.items()}
-                 for name, per in sugs.items()}
+        reads = {name: {t: [(m.lr, m.upper) for m in (g[0] if n == 1 else median_suggestion(g, name) for g in _groups(ss, n))]
+                        for t, ss in per.items()} for name, per in sugs.items()}
         est, tasks = scored(reads, grid), list(recs)
         chosen = loto(est, tasks)
         out[n] = dict(chosen=dict(Counter(chosen.values()).most_common()),
