@@ -405,10 +405,10 @@ def _device_name(device) -> str:
 
 # %% ../nbs/01_engine.ipynb #c4173a10
 def _metric_value(v, name):
-    "A metric's value for one batch: a scalar tensor (still on its device) or a float."
+    "A metric's value for one batch: a scalar tensor still on its device, or a float (a CPU tensor's: nothing to wait for)."
     if isinstance(v, torch.Tensor):
         if v.numel() != 1: raise ValueError(f"metrics[{name!r}]: must return one number per batch, got shape {tuple(v.shape)}")
-        return v.detach().reshape(())
+        return v.item() if v.is_cpu else v.detach().reshape(())
     if isinstance(v, (int, float, np.number)) and not isinstance(v, bool): return float(v)
     raise TypeError(f"metrics[{name!r}]: must return a number or a scalar tensor, got {type(v).__name__}")
 
