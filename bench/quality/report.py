@@ -223,9 +223,8 @@ def choice_table(out):
 def write_report(out, grid, outdir=HERE, spread=None):
     "Writes RESULTS.md into `outdir` (with `spread`, spread.py's results, one more section)."
     from tasks import FRESH, FRESH2, FRESH3
-    meta, gm, fresh = out['meta'], grid['meta'], [t for t in FRESH if t in out['tasks']]
-    fresh2 = [t for t in FRESH2 if t in out['tasks']]
-    fresh3 = [t for t in FRESH3 if t in out['tasks']]
+    meta, gm = out['meta'], grid['meta']
+    fresh, fresh2, fresh3 = ([t for t in group if t in out['tasks']] for group in (FRESH, FRESH2, FRESH3))
     ests = '\n'.join(f"| {m} | {out['estimated'][m]:.3f} |" for m in out['estimated_top'])
     text = f"""# Suggestion quality benchmark
 
