@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 QUALITY = Path(__file__).resolve().parents[1] / 'bench' / 'quality'
-MODULES = ('common', 'tasks', 'peers', 'grid', 'recs', 'score', 'report', 'tables', 'spread')   # the scripts import each other by these names
+MODULES = ('common', 'tasks', 'peers', 'grid', 'recs', 'score', 'report', 'tables', 'spread', 'sweep_length')   # the scripts import each other by these names
 SMOKE_TASKS = ('linreg_sgd', 'softmax_sgd')
 
 @pytest.fixture
@@ -111,13 +111,23 @@ def check_spread(bench, smoke):
     assert [sd for sd, _ in rows] == [0., .2, 1.] and rows[0][1] == dict(lr=pytest.approx((0., 1.), abs=1e-9), upper=pytest.approx((0., 1.), abs=1e-9))   # at the oracle: no regret, all good
     assert rows[1][1]['lr'][0] <= rows[2][1]['lr'][0] and rows[1][1]['lr'][1] >= rows[2][1]['lr'][1]   # more scatter, worse
 
+def check_sweep_length(bench, smoke):
+    "sweep_length.py's comparison, the smoke's runs standing in for every sweep length: so one run scores the same at each."
+    g, *_, recs = smoke
+    sl = bench['sweep_length']
+    lines = sl.report({100: recs, 300: recs, sl.SHORT: recs}, g)
+    assert len(lines) == 4 + len(SMOKE_TASKS), lines
+    one = [l.split('one run ')[1].split(';')[0] for l in lines[1:4]]
+    assert one[0] == one[1] == one[2] and '(3 runs)' in lines[1] and 'disjoint triples' in lines[3], lines
+
 def test_quality_benchmark_smoke(bench, smoke):
-    "One pipeline run (one fixture, so `pytest -n 2` does not build it twice), five checks."
+    "One pipeline run (one fixture, so `pytest -n 2` does not build it twice), six checks."
     check_grid_oracle(bench, smoke)
     check_cross_validation(bench, smoke)
     check_suggested_lrs_are_really_trained(bench, smoke)
     check_report_and_tables(bench, smoke)
     check_spread(bench, smoke)
+    check_sweep_length(bench, smoke)
 
 def test_normalized_regret(bench):
     nr = bench['common'].norm_regret

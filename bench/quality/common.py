@@ -81,6 +81,10 @@ def rel_regret(loss, oracle, cap):
     "(capped loss - oracle) / max(oracle, 5 % of trivial): 0.05 = 5 % worse than the best grid lr."
     return (capped(loss, cap) - oracle) / max(oracle, 0.05 * cap)
 
+def disjoint_groups(xs, n) -> list:
+    "The disjoint groups of `n` consecutive items of `xs` (a shorter rest is left out)."
+    return [xs[i:i + n] for i in range(0, len(xs) - n + 1, n)]
+
 def tasks_md5():
     "Fingerprint of the task definitions and training code: cached results are only valid for the same tasks.py."
     import hashlib

@@ -17,7 +17,7 @@ import datetime, hashlib, importlib, math, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np
-from common import load_json, save_json, tasks_md5, cpu_seconds
+from common import load_json, save_json, tasks_md5, cpu_seconds, disjoint_groups
 
 SEEDS = tuple(range(100, 130))   # disjoint from the benchmark's range-test seeds (11..15)
 TARGETS = ('lr', 'upper')
@@ -30,10 +30,6 @@ def _sd(lrs) -> float:
 def _mean(vs):
     "The mean of `vs`, None if there are none (a task with fewer runs than a group needs)."
     return float(np.mean(vs)) if len(vs) else None
-
-def _groups(xs, n) -> list:
-    "The disjoint groups of `n` consecutive items of `xs` (a shorter rest is left out)."
-    return [xs[i:i + n] for i in range(0, len(xs) - n + 1, n)]
 
 def each(recs) -> dict:
     "{task: [(lr, upper) per run]}: the default on each run."
@@ -49,7 +45,7 @@ def readings(recs) -> dict:
     out = {'one': each(recs), **{k: {} for k in GROUPS}, 'fastai': {}}
     for t, rs in recs.items():
         for k, n in GROUPS.items():
-            out[k][t] = [(s.lr, s.upper) for s in map(suggest, _groups(rs, n))]
+            out[k][t] = [(s.lr, s.upper) for s in map(suggest, disjoint_groups(rs, n))]
         out['fastai'][t] = [(lr, lr) for lr in (fastai_valley(r.lrs, r.losses) for r in rs)]
     return out
 
@@ -84,7 +80,7 @@ def selection(recs, grid) -> dict:
     sugs = {name: {t: [suggest(r, **c) for r in rs] for t, rs in recs.items()} for name, c in candidates().items()}
     out = {}
     for n in (n for n in SIZES if n <= min(map(len, recs.values()))):   # sizes every task has a group of
-        reads = {name: {t: [(m.lr, m.upper) for m in (g[0] if n == 1 else median_suggestion(g, name) for g in _groups(ss, n))]
+        reads = {name: {t: [(m.lr, m.upper) for m in (g[0] if n == 1 else median_suggestion(g, name) for g in disjoint_groups(ss, n))]
                         for t, ss in per.items()} for name, per in sugs.items()}
         est, tasks = scored(reads, grid), list(recs)
         chosen = loto(est, tasks)
