@@ -8,6 +8,7 @@ ratios (paired, so more robust to a load that changes over time).
     python bench/range_test.py                         # CPU: MLP on sklearn digits, 300 steps
     python bench/range_test.py --device cuda           # GPU: a launch-bound MLP and a mid-size CNN, + peak memory
     python bench/range_test.py --reps 3 --iters 20     # a quick smoke run
+    python bench/range_test.py --instructions          # instructions per run under valgrind (deterministic; minutes)
 
 The bare loop is the fastest honest range test one can write by hand: it sets the precomputed lr,
 trains, keeps each loss on the device and copies them to the host once at the end (no divergence check,
@@ -119,26 +120,35 @@ TARGETS = {('range_test', 'bare loop'): 1.03, ('range_test, val+acc', 'bare loop
 REPEATS = {'repeats=3': run_repeats, '3 separate calls': run_separately}
 
 
-def bench(name, make_model, batches, args, contenders=None, pairs=PAIRS):
+def setup(make_model, batches, args):
+    "What every contender shares: the device, the initial weights, the data, the lrs and the loss; `args.val` the validation batches."
     device = torch.device(args.device)
     torch.manual_seed(0)
     init = {k: v.clone() for k, v in make_model().to(device).state_dict().items()}
     # torch-lr-finder wants a DataLoader; batch_size=None serves the ready-made batches as they are, to everyone
     dl = torch.utils.data.DataLoader(batches, batch_size=None, collate_fn=lambda b: b)
     from lrwidgets.engine import sweep_lrs      # imported here so that a refused run starts and ends quickly
-    lrs = sweep_lrs(args.start_lr, args.end_lr, args.iters).tolist()
-    loss_fn = torch.nn.functional.cross_entropy
+    args.val = batches[-2:]                                   # the validation batches of the val+acc contenders
+    return device, init, dl, sweep_lrs(args.start_lr, args.end_lr, args.iters).tolist(), torch.nn.functional.cross_entropy
+
+
+def fresh(make_model, init, device, lrs):
+    "The model at its initial weights and a new optimizer: each contender's starting point."
+    model = make_model().to(device)
+    model.load_state_dict(init)
+    return model, torch.optim.SGD(model.parameters(), lr=lrs[0], momentum=0.9)
+
+
+def bench(name, make_model, batches, args, contenders=None, pairs=PAIRS):
+    device, init, dl, lrs, loss_fn = setup(make_model, batches, args)
     contenders = contenders or CONTENDERS
     times, cpu = {k: [] for k in contenders}, {k: [] for k in contenders}
     peaks = {k: [] for k in contenders}
     names = list(contenders)
-    args.val = batches[-2:]                                   # the validation batches of the val+acc contenders
     for rep in range(args.reps + 1):                          # repetition 0 warms up and is not counted
         order = names[rep % len(names):] + names[:rep % len(names)]
         for k in order:
-            model = make_model().to(device)
-            model.load_state_dict(init)
-            opt = torch.optim.SGD(model.parameters(), lr=lrs[0], momentum=0.9)
+            model, opt = fresh(make_model, init, device, lrs)
             if device.type == 'cuda':
                 torch.cuda.synchronize(); torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats()
                 base = torch.cuda.memory_allocated()
@@ -176,6 +186,39 @@ def judged(times, targets) -> bool:
     return ok
 
 
+COUNTED = ('bare loop', 'range_test')   # the contenders whose instructions --instructions counts
+
+
+def run_only(name, args):
+    "Run contender `name` `args.reps` times on the CPU MLP, and nothing else (what --instructions runs under callgrind)."
+    device, init, dl, lrs, loss_fn = setup(mlp, digits_batches(64, 'cpu'), args)
+    for _ in range(args.reps): CONTENDERS[name](*fresh(mlp, init, device, lrs), dl, lrs, loss_fn, args)
+
+
+def instructions(args) -> dict:
+    """Instructions per range test of each of `COUNTED`, counted by valgrind's callgrind: deterministic where wall time on
+    a shared or virtual machine is not, though blind to what costs time without instructions (cache misses, stalls).
+    Each contender runs 1 and 3 times in its own process; half the difference is one run, without imports or warm-up.
+    range_test runs without its progress bar: the bar redraws every 0.2 s of wall time, ten times as often at valgrind's pace."""
+    import re, shutil, subprocess
+    if shutil.which('valgrind') is None: sys.exit("bench/range_test.py --instructions: needs valgrind (e.g. apt-get install valgrind)")
+    runs = {(k, n): subprocess.Popen(['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', sys.executable, __file__,
+                                      '--only', k, '--reps', str(n), '--iters', str(args.iters), '--threads', str(args.threads), '--no-progress'],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for k in COUNTED for n in (1, 3)}
+    count = {}
+    for (k, n), p in runs.items():
+        err = p.communicate()[1]
+        found = re.search(r'Collected : (\d+)', err)
+        if p.returncode or not found: sys.exit(f"bench/range_test.py --instructions: callgrind failed for {k!r}:\n{err[-2000:]}")
+        count[k, n] = int(found.group(1))
+    per_run = {k: (count[k, 3] - count[k, 1]) / 2 for k in COUNTED}
+    print(f"instructions per {args.iters}-step range test (valgrind callgrind, MLP on digits, CPU; range_test without its progress bar):")
+    for k in COUNTED: print(f"  {k:12s} {per_run[k]/1e6:9.1f} M")
+    a, b = per_run['range_test'], per_run['bare loop']
+    print(f"  range_test / bare loop: {a/b:.4f} ({(a - b)/args.iters:,.0f} more per step, fixed costs included)")
+    return per_run
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
@@ -186,13 +229,18 @@ def main(argv=None):
     p.add_argument('--end-lr', type=float, default=0.1, help='low enough that no contender stops early')
     p.add_argument('--no-progress', dest='progress', action='store_false', help="range_test without its progress bar")
     p.add_argument('--no-targets', dest='targets', action='store_false', help="print the ratios but exit 0 whatever they are (smoke runs)")
+    p.add_argument('--instructions', action='store_true', help="count instructions under valgrind's callgrind instead of timing (CPU; minutes)")
+    p.add_argument('--only', choices=CONTENDERS, help=argparse.SUPPRESS)     # one contender, --reps times, untimed (for --instructions)
     args = p.parse_args(argv)
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         sys.exit(f"bench/range_test.py: --device {args.device} needs a CUDA GPU, but torch.cuda.is_available() is False "
                  f"(torch {torch.__version__}); run without --device for the CPU benchmark")
     if not (args.device == 'cpu' or args.device.startswith('cuda')): sys.exit(f"bench/range_test.py: unknown --device {args.device!r}")
+    if args.instructions and args.device != 'cpu': sys.exit("bench/range_test.py: --instructions counts CPU instructions; leave out --device")
     torch.set_num_threads(args.threads)
     warnings.filterwarnings('ignore')
+    if args.only: return run_only(args.only, args)
+    if args.instructions: return instructions(args)
     print(f"torch {torch.__version__}, {args.threads} thread(s), load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     ok = True
     if args.device == 'cpu':
