@@ -190,8 +190,8 @@ COUNTED = ('bare loop', 'range_test')   # the contenders whose instructions --in
 
 
 def run_only(name, args):
-    "Run contender `name` `args.reps` times on the CPU MLP, and nothing else (what --instructions runs under callgrind)."
-    device, init, dl, lrs, loss_fn = setup(mlp, digits_batches(64, 'cpu'), args)
+    "Run contender `name` `args.reps` times on the MLP on digits, and nothing else (what --instructions runs under callgrind)."
+    device, init, dl, lrs, loss_fn = setup(mlp, digits_batches(64, args.device), args)
     for _ in range(args.reps): CONTENDERS[name](*fresh(mlp, init, device, lrs), dl, lrs, loss_fn, args)
 
 

@@ -16,19 +16,20 @@ SHORT, SHORT_SEEDS = 33, tuple(range(11, 26))   # 15 seeds: five disjoint triple
 
 def report(runs, grid) -> list[str]:
     "Lines comparing `runs` ({steps: {task: [Recording]}}, 100, 300 and SHORT steps) by their scores on `grid`."
-    from lrwidgets import suggest
     tasks, est = list(runs[100]), S.estimator(grid)
     mean = lambda r, tg, k: float(np.mean([r[t][tg][k] for t in tasks if r[t][tg][k] is not None]))
-    scored = lambda recs, k=1: S.score(S.suggest_all(recs, {'default': dict(rule=None, window=None)}, k), grid, est)['default']
+    suggested = lambda recs, k=1: S.suggest_all(recs, {'default': dict(rule=None, window=None)}, k)
+    one = {n: suggested(rs) for n, rs in runs.items()}          # {steps: {'default': {task: [(lr, upper) per run]}}}
+    scored = lambda sugs: S.score(sugs, grid, est)['default']
     line = lambda r: f"{mean(r, 'lr', 'norm'):.3f} / {mean(r, 'upper', 'norm'):.3f}, spread {mean(r, 'lr', 'spread'):.2f}"
     triples = {t: disjoint_groups(rs, 3) for t, rs in runs[SHORT].items()}
     out = ["norm. regret .lr / .upper and seed spread (decades), estimated from the grid:"]
-    out += [f"  {n} steps ({len(runs[n][tasks[0]])} runs): one run {line(scored(runs[n]))}; "
-            f"median of 3 (overlapping triples) {line(scored(runs[n], 3))}" for n in (100, 300)]
-    out.append(f"  {SHORT} steps ({len(runs[SHORT][tasks[0]])} runs): one run {line(scored(runs[SHORT]))}; "
-               f"median of 3 (disjoint triples, the cost of one 100-step run) {line(scored(triples))}")
+    out += [f"  {n} steps ({len(runs[n][tasks[0]])} runs): one run {line(scored(one[n]))}; "
+            f"median of 3 (overlapping triples) {line(scored(suggested(runs[n], 3)))}" for n in (100, 300)]
+    out.append(f"  {SHORT} steps ({len(runs[SHORT][tasks[0]])} runs): one run {line(scored(one[SHORT]))}; "
+               f"median of 3 (disjoint triples, the cost of one 100-step run) {line(scored(suggested(triples)))}")
     for t in tasks:
-        a, b, c = (np.median([math.log10(suggest(r).lr) for r in runs[n][t]]) for n in (100, 300, SHORT))
+        a, b, c = (np.median([math.log10(lr) for lr, _ in one[n]['default'][t]]) for n in (100, 300, SHORT))
         out.append(f"  {t:18s} median suggested lr: 1e{a:+.2f} at 100 steps, 1e{b:+.2f} at 300, 1e{c:+.2f} at {SHORT}; "
                    f"best constant lr 1e{grid['tasks'][t]['constant']['oracle']['log10_lr']:+.2f}")
     return out
