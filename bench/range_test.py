@@ -9,6 +9,7 @@ ratios (paired, so more robust to a load that changes over time).
     python bench/range_test.py --device cuda           # GPU: a launch-bound MLP and a mid-size CNN, + peak memory
     python bench/range_test.py --reps 3 --iters 20     # a quick smoke run
     python bench/range_test.py --instructions          # instructions per run under valgrind (deterministic; minutes)
+    python bench/range_test.py --opcodes               # Python bytecodes per step, by function (deterministic; seconds)
 
 The bare loop is the fastest honest range test one can write by hand: it sets the precomputed lr,
 trains, keeps each loss on the device and copies them to the host once at the end (no divergence check,
@@ -219,6 +220,41 @@ def instructions(args) -> dict:
     return per_run
 
 
+def opcodes(args) -> dict:
+    """Python bytecodes per step of each of `COUNTED`, by function (`sys.settrace`'s opcode events), and each one's fixed
+    bytecodes per call: deterministic and quick, they show which of range_test's functions the per-step overhead is in.
+    C work (torch's kernels, tensor copies) is not counted; --instructions counts everything."""
+    import collections
+    args.progress = False     # the bar redraws by wall time, which tracing slows thirtyfold
+    device, init, dl, lrs, loss_fn = setup(mlp, digits_batches(64, 'cpu'), args)
+
+    def count(name, n):
+        counts = collections.Counter()
+        def trace(frame, event, arg):
+            frame.f_trace_opcodes = True
+            if event == 'opcode': counts[os.path.basename(frame.f_code.co_filename), frame.f_code.co_name] += 1
+            return trace
+        model, opt = fresh(mlp, init, device, lrs)
+        sys.settrace(trace)
+        try: CONTENDERS[name](model, opt, dl, lrs[:n], loss_fn, args)
+        finally: sys.settrace(None)
+        return counts
+
+    n = args.iters
+    per_step, fixed = {}, {}
+    for k in COUNTED:
+        CONTENDERS[k](*fresh(mlp, init, device, lrs), dl, lrs[:n], loss_fn, args)     # warm-up: lazy imports, caches
+        short, long = count(k, n // 2), count(k, n)
+        per_step[k] = {f: (long[f] - short[f]) / (n - n // 2) for f in long if long[f] != short[f]}
+        fixed[k] = sum(short.values()) - n // 2 * sum(per_step[k].values())
+    print(f"Python bytecodes (sys.settrace opcode events; MLP on digits, CPU; range_test without its progress bar):")
+    for k in COUNTED: print(f"  {k:12s} {sum(per_step[k].values()):7.1f} per step, {fixed[k]:8.0f} per call")
+    print("  range_test's own functions, per step:")
+    for (file, fn), c in sorted(per_step['range_test'].items(), key=lambda kv: -kv[1]):
+        if file == 'engine.py' and c >= 0.5: print(f"    {c:6.1f}  {fn}")
+    return per_step
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
@@ -230,17 +266,20 @@ def main(argv=None):
     p.add_argument('--no-progress', dest='progress', action='store_false', help="range_test without its progress bar")
     p.add_argument('--no-targets', dest='targets', action='store_false', help="print the ratios but exit 0 whatever they are (smoke runs)")
     p.add_argument('--instructions', action='store_true', help="count instructions under valgrind's callgrind instead of timing (CPU; minutes)")
+    p.add_argument('--opcodes', action='store_true', help="count Python bytecodes per step and per call, by function, instead of timing (CPU; seconds)")
     p.add_argument('--only', choices=CONTENDERS, help=argparse.SUPPRESS)     # one contender, --reps times, untimed (for --instructions)
     args = p.parse_args(argv)
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         sys.exit(f"bench/range_test.py: --device {args.device} needs a CUDA GPU, but torch.cuda.is_available() is False "
                  f"(torch {torch.__version__}); run without --device for the CPU benchmark")
     if not (args.device == 'cpu' or args.device.startswith('cuda')): sys.exit(f"bench/range_test.py: unknown --device {args.device!r}")
-    if args.instructions and args.device != 'cpu': sys.exit("bench/range_test.py: --instructions counts CPU instructions; leave out --device")
+    if (args.instructions or args.opcodes) and args.device != 'cpu':
+        sys.exit("bench/range_test.py: --instructions and --opcodes count on the CPU; leave out --device")
     torch.set_num_threads(args.threads)
     warnings.filterwarnings('ignore')
     if args.only: return run_only(args.only, args)
     if args.instructions: return instructions(args)
+    if args.opcodes: return opcodes(args)
     print(f"torch {torch.__version__}, {args.threads} thread(s), load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     ok = True
     if args.device == 'cpu':

@@ -74,26 +74,32 @@ def _group_ratios(optimizer, start_lr) -> tuple[float, list[float]]:
     return start, [lr/current[0] for lr in current]
 
 # %% ../nbs/01_engine.ipynb #d56f1dc7
+_ATOMS = (type(None), bool, int, float, complex, str)   # immutable: a copy is the value itself, as deepcopy returns it
+
+def _copy(v):
+    "A deep copy of `v` (an immutable number or string as it is, without deepcopy's bookkeeping)."
+    return v if type(v) in _ATOMS else copy.deepcopy(v)
+
 def _cpu_copy(v):
     "A CPU copy of a tensor (never sharing memory with it), a deep copy of anything else."
-    return v.detach().to('cpu', copy=True) if isinstance(v, torch.Tensor) else copy.deepcopy(v)
+    return v.detach().to('cpu', copy=True) if isinstance(v, torch.Tensor) else _copy(v)
 
 def _restored(orig, saved):
     "`orig` refilled with `saved`'s values if it is a tensor that fits, a copy of `saved` on `orig`'s device if it does not."
-    if not isinstance(orig, torch.Tensor): return copy.deepcopy(saved)
+    if not isinstance(orig, torch.Tensor): return _copy(saved)
     if orig.shape == saved.shape and orig.dtype == saved.dtype: return orig.copy_(saved)
     return saved.to(orig.device, copy=True)
 
 class _Snapshot:
     "The state of `model`, `optimizer` and the RNGs, in CPU memory; `restore()` puts it back bit for bit."
     def __init__(self, model, optimizer):
-        self.optimizer = optimizer
-        self.slots = [(mod, kind, name, t) for mod in model.modules() for kind in ('_parameters', '_buffers')
+        self.optimizer, modules = optimizer, list(model.modules())
+        self.slots = [(mod, kind, name, t) for mod in modules for kind in ('_parameters', '_buffers')
                       for name, t in getattr(mod, kind).items()]
         self.tensors = {id(t): t for *_, t in self.slots if t is not None}
         self.values = {k: _cpu_copy(t) for k, t in self.tensors.items()}
         self.grads = {k: None if t.grad is None else _cpu_copy(t.grad) for k, t in self.tensors.items()}
-        self.modes = [(m, m.training) for m in model.modules()]
+        self.modes = [(m, m.training) for m in modules]
         self.groups = [(g, g['params'], list(g['params']), {k: (v, _cpu_copy(v)) for k, v in g.items() if k != 'params'})
                        for g in optimizer.param_groups]
         self.opt_state = {p: {k: (v, _cpu_copy(v)) for k, v in s.items()} for p, s in optimizer.state.items()}
@@ -112,7 +118,8 @@ class _Snapshot:
             t.copy_(self.values[k])
             g = self.grads[k]
             t.grad = None if g is None else _restored(t.grad, g) if t.grad is not None else g.to(t.device, copy=True)
-        for m, training in self.modes: m.training = training
+        for m, training in self.modes:
+            if m.training != training: m.training = training   # Module.__setattr__ is slow Python: only where it changed
         self.optimizer.param_groups[:] = [g for g, *_ in self.groups]
         for g, params, saved_params, hyper in self.groups:
             g.clear()
@@ -140,15 +147,17 @@ class _StopRule:
     def first_stop(self, losses) -> tuple:
         "`(index in losses, reason)` of the first loss that ends the sweep, or `(None, None)`."
         if self.th is None: return None, None
-        for j, loss in enumerate(losses):
-            if not math.isfinite(loss): return j, 'non-finite loss'
-            self.k += 1
-            self.avg = self.beta*self.avg + (1-self.beta)*loss
-            self.smoothed = self.avg / (1 - self.beta**self.k)
-            if self.k < self.warmup: continue   # the average spans too few batches to be a reference yet
-            if 0 < self.best < math.inf and self.smoothed > self.th*self.best: return j, 'diverged'
-            self.best = min(self.best, self.smoothed)
-        return None, None
+        beta, th, avg, k, best, smoothed, stop = self.beta, self.th, self.avg, self.k, self.best, self.smoothed, (None, None)
+        for j, loss in enumerate(losses):     # on locals: this loop runs once per step
+            if not math.isfinite(loss): stop = j, 'non-finite loss'; break
+            k += 1
+            avg = beta*avg + (1-beta)*loss
+            smoothed = avg / (1 - beta**k)
+            if k < self.warmup: continue   # the average spans too few batches to be a reference yet
+            if 0 < best < math.inf and smoothed > th*best: stop = j, 'diverged'; break
+            if smoothed < best: best = smoothed
+        self.avg, self.k, self.best, self.smoothed = avg, k, best, smoothed
+        return stop
 
 # %% ../nbs/01_engine.ipynb #c68a1706
 CHECK_EVERY = 16  # default steps between device→host copies and divergence checks
@@ -156,10 +165,11 @@ PROGRESS_EVERY_S = 0.2  # the progress bar is touched at a check point only when
 
 def _host_floats(values:list) -> list[float]:
     "Python floats of `values` (scalar tensors on any device, or numbers), with one stacked copy per device and dtype."
-    out, by_kind = [None]*len(values), {}
-    for j, v in enumerate(values):
+    out, by_kind = list(values), {}
+    for j in [j for j, v in enumerate(values) if type(v) is not float]:   # floats (the CPU's losses, padding) are ready
+        v = values[j]
         if not isinstance(v, torch.Tensor): out[j] = float(v)
-        elif v.device.type == 'cpu': out[j] = v.item()   # nothing to transfer: cheaper than a stack
+        elif v.device.type == 'cpu': out[j] = float(v.item())   # nothing to transfer: cheaper than a stack
         else: by_kind.setdefault((v.device, v.dtype), []).append(j)
     for idx in by_kind.values():
         for j, x in zip(idx, torch.stack([values[j] for j in idx]).tolist()): out[j] = float(x)
@@ -168,7 +178,9 @@ def _host_floats(values:list) -> list[float]:
 # %% ../nbs/01_engine.ipynb #6c9d085e
 def _to(batch, device):
     "`batch` with every tensor (in tuples, named tuples, lists and dicts, nested) moved to `device`."
-    if type(batch) is tuple and all(type(v) is torch.Tensor and v.device == device for v in batch): return batch   # the usual (x, y)
+    if type(batch) is tuple and len(batch) == 2:   # the usual (x, y): already there, the very same batch
+        x, y = batch
+        if type(x) is torch.Tensor and type(y) is torch.Tensor and x.device == device and y.device == device: return batch
     if isinstance(batch, torch.Tensor): return batch if batch.device == device else batch.to(device, non_blocking=True)
     if isinstance(batch, tuple) and hasattr(batch, '_fields'): return type(batch)(*[_to(v, device) for v in batch])
     if isinstance(batch, (tuple, list)): return type(batch)([_to(v, device) for v in batch])
@@ -270,12 +282,17 @@ def _model_device(model, device) -> torch.device:
     return matching[0]
 
 # %% ../nbs/01_engine.ipynb #0b3e8278
+@functools.cache
+def _needs_closure(optimizer_class) -> bool:
+    "Whether `optimizer_class.step` requires a closure (as L-BFGS's does); read once per class."
+    closure = inspect.signature(optimizer_class.step).parameters.get('closure')
+    return closure is not None and closure.default is inspect.Parameter.empty
+
 def _check_optimizer(model, optimizer):
     "Refuse an optimizer the sweep cannot drive, or whose state it could not restore."
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer: expected a torch.optim.Optimizer, got {type(optimizer).__name__}")
-    closure = inspect.signature(type(optimizer).step).parameters.get('closure')
-    if closure is not None and closure.default is inspect.Parameter.empty:
+    if _needs_closure(type(optimizer)):
         raise ValueError(f"optimizer: {type(optimizer).__name__}.step needs a closure that re-evaluates the loss, and a range test "
                          "takes one plain step per batch; use a first-order optimizer (SGD, Adam, ...)")
     if any('initial_lr' in g for g in optimizer.param_groups):
@@ -614,11 +631,20 @@ class _Step:
         self.scaler = torch.amp.GradScaler(device.type) if amp == torch.float16 else None
         self.no_sync = model.no_sync if _is_ddp(model) and accum_steps > 1 else None   # DDP: all-reduce the gradients once per step
         self.clip_params = [p for g in self.groups for p in g['params']]
+        self.plain = accum_steps == 1 and amp is None and grad_clip is None   # one batch, no autocast, no clipping
 
     def __call__(self, lrs:tuple):
         "Train one step with group `k` at `lrs[k]`."
         for g, lr in zip(self.groups, lrs): g['lr'] = lr
         self.optimizer.zero_grad(set_to_none=True)
+        if self.plain:     # the usual step: the same work, without the contexts and branches below
+            batch = next(self.batches)
+            loss, out, target = _forward(self.model, batch, self.loss_fn, self.step)
+            _check_loss(loss, self.step, batch)
+            loss.backward()
+            self.rows.add(loss, out, target)
+            self.optimizer.step()
+            return
         accum, scaler = self.accum, self.scaler
         for a in range(accum):
             batch = next(self.batches)

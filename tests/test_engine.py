@@ -1,5 +1,5 @@
 "Tests of `lrwidgets.range_test` beyond the chapter: every bad input, every exit, exactness against a hand-written loop."
-import copy, json, math, os, random, subprocess, sys, warnings
+import copy, json, math, os, random, re, subprocess, sys, warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -513,6 +513,12 @@ def test_benchmark_smoke():
         r = subprocess.run([sys.executable, str(ROOT / 'bench' / 'range_test.py'), '--only', k, '--reps', '2', '--iters', '12', '--no-progress'],
                            capture_output=True, text=True, timeout=300, cwd=ROOT)
         assert r.returncode == 0 and r.stdout == '', (k, r.stdout, r.stderr[-2000:])
+    r = subprocess.run([sys.executable, str(ROOT / 'bench' / 'range_test.py'), '--opcodes', '--iters', '20'],
+                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    per_step = {k: float(re.search(rf'{k} +([\d.]+) per step', r.stdout).group(1)) for k in ('bare loop', 'range_test')}
+    assert 0 < per_step['bare loop'] < per_step['range_test'], r.stdout      # the engine adds Python to every step...
+    assert re.search(r'^ +[\d.]+ +first_stop$', r.stdout, re.M), r.stdout      # ...and names where (here: the stop rule's EMA)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the refusal on machines without CUDA')
@@ -524,7 +530,7 @@ def test_benchmark_refuses_cuda_without_a_gpu():
 
 def test_progress_bar_shows_the_lr_and_loss_of_the_step_it_counts(monkeypatch):
     "Every frame the bar draws pairs its step count with that step's lr (the postfix was once a check behind)."
-    import functools, io, re
+    import functools, io
     import lrwidgets.engine as rt
     out = io.StringIO()
     monkeypatch.setattr(rt, 'tqdm', functools.partial(rt.tqdm, file=out, mininterval=0, miniters=1))
