@@ -247,7 +247,7 @@ def opcodes(args) -> dict:
         short, long = count(k, n // 2), count(k, n)
         per_step[k] = {f: (long[f] - short[f]) / (n - n // 2) for f in long if long[f] != short[f]}
         fixed[k] = sum(short.values()) - n // 2 * sum(per_step[k].values())
-    print(f"Python bytecodes (sys.settrace opcode events; MLP on digits, CPU; range_test without its progress bar):")
+    print("Python bytecodes (sys.settrace opcode events; MLP on digits, CPU; range_test without its progress bar):")
     for k in COUNTED: print(f"  {k:12s} {sum(per_step[k].values()):7.1f} per step, {fixed[k]:8.0f} per call")
     print("  range_test's own functions, per step:")
     for (file, fn), c in sorted(per_step['range_test'].items(), key=lambda kv: -kv[1]):

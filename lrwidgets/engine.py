@@ -147,13 +147,14 @@ class _StopRule:
     def first_stop(self, losses) -> tuple:
         "`(index in losses, reason)` of the first loss that ends the sweep, or `(None, None)`."
         if self.th is None: return None, None
-        beta, th, avg, k, best, smoothed, stop = self.beta, self.th, self.avg, self.k, self.best, self.smoothed, (None, None)
+        beta, th, warmup, stop = self.beta, self.th, self.warmup, (None, None)
+        avg, k, best, smoothed = self.avg, self.k, self.best, self.smoothed
         for j, loss in enumerate(losses):     # on locals: this loop runs once per step
             if not math.isfinite(loss): stop = j, 'non-finite loss'; break
             k += 1
             avg = beta*avg + (1-beta)*loss
             smoothed = avg / (1 - beta**k)
-            if k < self.warmup: continue   # the average spans too few batches to be a reference yet
+            if k < warmup: continue   # the average spans too few batches to be a reference yet
             if 0 < best < math.inf and smoothed > th*best: stop = j, 'diverged'; break
             if smoothed < best: best = smoothed
         self.avg, self.k, self.best, self.smoothed = avg, k, best, smoothed
