@@ -508,7 +508,7 @@ def test_benchmark_smoke():
     assert r.returncode == 0, r.stderr[-2000:]
     assert 'range_test / bare loop' in r.stdout and 'range_test / torch-lr-finder' in r.stdout
     assert 'range_test, val+acc / bare loop, val+acc' in r.stdout and 'repeats=3 / 3 separate calls' in r.stdout
-    assert 'target range_test / bare loop <= 1.03' in r.stdout
+    assert 'target range_test / bare loop <= 1.03' in r.stdout and 'paired 95% CI' in r.stdout   # the verdict and how noise bears on it
     for k in ('bare loop', 'range_test'):     # the untimed runs that --instructions counts under valgrind: that contender only
         r = subprocess.run([sys.executable, str(ROOT / 'bench' / 'range_test.py'), '--only', k, '--reps', '2', '--iters', '12', '--no-progress'],
                            capture_output=True, text=True, timeout=300, cwd=ROOT)
