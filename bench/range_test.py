@@ -10,6 +10,7 @@ minima that the targets are judged by. When the interval straddles a target, the
     python bench/range_test.py --device cuda           # GPU: a launch-bound MLP and a mid-size CNN, + peak memory
     python bench/range_test.py --reps 3 --iters 20     # a quick smoke run
     python bench/range_test.py --instructions          # instructions per run under valgrind (deterministic; minutes)
+    python bench/range_test.py --instructions --cache-sim   # ... with simulated cache misses and a cycle estimate
     python bench/range_test.py --opcodes               # Python bytecodes per step, by function (deterministic; seconds)
 
 The bare loop is the fastest honest range test one can write by hand: it sets the precomputed lr,
@@ -212,28 +213,58 @@ def run_only(name, args):
     for _ in range(args.reps): CONTENDERS[name](*fresh(mlp, init, device, lrs), dl, lrs, loss_fn, args)
 
 
+def callgrind_events(stderr:str) -> dict:
+    "Callgrind's totals by event name (`Ir`; with --cache-sim=yes --branch-sim=yes also `I1mr`, `D1mr`, ..., `Bcm`, `Bim`)."
+    import re
+    names, counts = re.search(r'Events +: (.+)', stderr), re.search(r'Collected +: (.+)', stderr)
+    if not (names and counts): return {}
+    return dict(zip(names.group(1).split(), map(int, counts.group(1).split())))
+
+
+def cycle_estimate(e:dict) -> float:
+    """Callgrind's (KCachegrind's) cycle estimate from the simulated caches and branch predictor: instructions, plus
+    10 cycles per first-level miss and per mispredicted branch, plus 100 per last-level miss."""
+    return (e['Ir'] + 10 * (e['I1mr'] + e['D1mr'] + e['D1mw'] + e['Bcm'] + e['Bim'])
+            + 100 * (e['ILmr'] + e['DLmr'] + e['DLmw']))
+
+
 def instructions(args) -> dict:
     """Instructions per range test of each of `COUNTED`, counted by valgrind's callgrind: deterministic where wall time on
-    a shared or virtual machine is not, though blind to what costs time without instructions (cache misses, stalls).
+    a shared or virtual machine is not, though blind to what costs time without instructions (cache misses, stalls);
+    `--cache-sim` adds simulated cache misses, branch mispredictions and the cycle estimate built from them (twice as slow).
     Each contender runs 1 and 3 times in its own process; half the difference is one run, without imports or warm-up.
     range_test runs without its progress bar: the bar redraws every 0.2 s of wall time, ten times as often at valgrind's pace."""
-    import re, shutil, subprocess
+    import shutil, subprocess
     if shutil.which('valgrind') is None: sys.exit("bench/range_test.py --instructions: needs valgrind (e.g. apt-get install valgrind)")
-    runs = {(k, n): subprocess.Popen(['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', sys.executable, __file__,
+    sim = ['--cache-sim=yes', '--branch-sim=yes'] if args.cache_sim else []
+    runs = {(k, n): subprocess.Popen(['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', *sim, sys.executable, __file__,
                                       '--only', k, '--reps', str(n), '--iters', str(args.iters), '--threads', str(args.threads), '--no-progress'],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for k in COUNTED for n in (1, 3)}
-    count = {}
+    events = {}
     for (k, n), p in runs.items():
         err = p.communicate()[1]
-        found = re.search(r'Collected : (\d+)', err)
-        if p.returncode or not found: sys.exit(f"bench/range_test.py --instructions: callgrind failed for {k!r}:\n{err[-2000:]}")
-        count[k, n] = int(found.group(1))
-    per_run = {k: (count[k, 3] - count[k, 1]) / 2 for k in COUNTED}
-    print(f"instructions per {args.iters}-step range test (valgrind callgrind, MLP on digits, CPU; range_test without its progress bar):")
-    for k in COUNTED: print(f"  {k:12s} {per_run[k]/1e6:9.1f} M")
-    a, b = per_run['range_test'], per_run['bare loop']
-    print(f"  range_test / bare loop: {a/b:.4f} ({(a - b)/args.iters:,.0f} more per step, fixed costs included)")
+        events[k, n] = callgrind_events(err)
+        if p.returncode or 'Ir' not in events[k, n]: sys.exit(f"bench/range_test.py --instructions: callgrind failed for {k!r}:\n{err[-2000:]}")
+    per_run = {k: {e: (events[k, 3][e] - events[k, 1][e]) / 2 for e in events[k, 1]} for k in COUNTED}
+    print(f"per {args.iters}-step range test (valgrind callgrind{', simulated caches and branches' if args.cache_sim else ''}, "
+          "MLP on digits, CPU; range_test without its progress bar):")
+    for line in count_lines(per_run, args.iters): print(line)
     return per_run
+
+
+def count_lines(per_run:dict, iters:int) -> list[str]:
+    "One line per count in `per_run` (callgrind's events of one run of each of `COUNTED`): both contenders and their ratio."
+    rows = [('instructions', lambda e: e['Ir'])]
+    if 'Bcm' in per_run['bare loop']:     # simulated caches and branches
+        rows += [('first-level cache misses', lambda e: e['I1mr'] + e['D1mr'] + e['D1mw']),
+                 ('last-level cache misses', lambda e: e['ILmr'] + e['DLmr'] + e['DLmw']),
+                 ('mispredicted branches', lambda e: e['Bcm'] + e['Bim']), ('cycle estimate', cycle_estimate)]
+    lines = []
+    for what, of in rows:
+        b, a = of(per_run['bare loop']), of(per_run['range_test'])
+        lines.append(f"  {what:25s} bare loop {b/1e6:9.2f} M, range_test {a/1e6:9.2f} M: range_test / bare loop {a/b:.4f} "
+                     f"({(a - b)/iters:,.0f} more per step, fixed costs included)")
+    return lines
 
 
 def opcodes(args) -> dict:
@@ -282,6 +313,7 @@ def main(argv=None):
     p.add_argument('--no-progress', dest='progress', action='store_false', help="range_test without its progress bar")
     p.add_argument('--no-targets', dest='targets', action='store_false', help="print the ratios but exit 0 whatever they are (smoke runs)")
     p.add_argument('--instructions', action='store_true', help="count instructions under valgrind's callgrind instead of timing (CPU; minutes)")
+    p.add_argument('--cache-sim', action='store_true', help="with --instructions: simulate the caches and branch predictor too, and estimate cycles")
     p.add_argument('--opcodes', action='store_true', help="count Python bytecodes per step and per call, by function, instead of timing (CPU; seconds)")
     p.add_argument('--only', choices=CONTENDERS, help=argparse.SUPPRESS)     # one contender, --reps times, untimed (for --instructions)
     args = p.parse_args(argv)
@@ -289,6 +321,7 @@ def main(argv=None):
         sys.exit(f"bench/range_test.py: --device {args.device} needs a CUDA GPU, but torch.cuda.is_available() is False "
                  f"(torch {torch.__version__}); run without --device for the CPU benchmark")
     if not (args.device == 'cpu' or args.device.startswith('cuda')): sys.exit(f"bench/range_test.py: unknown --device {args.device!r}")
+    if args.cache_sim and not args.instructions: sys.exit("bench/range_test.py: --cache-sim goes with --instructions")
     if (args.instructions or args.opcodes) and args.device != 'cpu':
         sys.exit("bench/range_test.py: --instructions and --opcodes count on the CPU; leave out --device")
     torch.set_num_threads(args.threads)

@@ -1,5 +1,5 @@
 "Tests of `lrwidgets.range_test` beyond the chapter: every bad input, every exit, exactness against a hand-written loop."
-import copy, json, math, os, random, re, subprocess, sys, warnings
+import copy, importlib.util, json, math, os, random, re, subprocess, sys, warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -519,6 +519,27 @@ def test_benchmark_smoke():
     per_step = {k: float(re.search(rf'{k} +([\d.]+) per step', r.stdout).group(1)) for k in ('bare loop', 'range_test')}
     assert 0 < per_step['bare loop'] < per_step['range_test'], r.stdout      # the engine adds Python to every step...
     assert re.search(r'^ +[\d.]+ +first_stop$', r.stdout, re.M), r.stdout      # ...and names where (here: the stop rule's EMA)
+
+
+def test_benchmark_reads_callgrind_summaries():
+    "--instructions reads callgrind's totals; with --cache-sim the cycle estimate weighs misses and mispredictions."
+    spec = importlib.util.spec_from_file_location('bench_range_test', ROOT / 'bench' / 'range_test.py')
+    bench = importlib.util.module_from_spec(spec); spec.loader.exec_module(bench)
+    plain = "==1== Events    : Ir\n==1== Collected : 15662900253\n==1== \n==1== I   refs:      15,662,900,253\n"
+    assert bench.callgrind_events(plain) == {'Ir': 15662900253}
+    assert bench.callgrind_events("==1== valgrind: failed to start tool") == {}
+    simulated = ("==2== Events    : Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw Bc Bcm Bi Bim\n"
+                 "==2== Collected : 1000 400 200 10 20 5 1 2 3 150 7 30 8\n")
+    e = bench.callgrind_events(simulated)
+    assert (e['Ir'], e['D1mw'], e['Bim']) == (1000, 5, 8)
+    assert bench.cycle_estimate(e) == 1000 + 10 * (10 + 20 + 5 + 7 + 8) + 100 * (1 + 2 + 3)
+    doubled = {k: 2 * v for k, v in e.items()}
+    lines = bench.count_lines({'bare loop': e, 'range_test': doubled}, iters=10)
+    assert [l.split()[0] for l in lines] == ['instructions', 'first-level', 'last-level', 'mispredicted', 'cycle']
+    assert all('range_test / bare loop 2.0000' in l for l in lines), lines
+    assert '(100 more per step' in lines[0] and len(bench.count_lines({'bare loop': {'Ir': 1}, 'range_test': {'Ir': 1}}, 1)) == 1
+    r = subprocess.run([sys.executable, str(ROOT / 'bench' / 'range_test.py'), '--cache-sim'], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode != 0 and '--cache-sim goes with --instructions' in r.stderr
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the refusal on machines without CUDA')
