@@ -9,7 +9,7 @@ minima that the targets are judged by. When the interval straddles a target, the
     python bench/range_test.py                         # CPU: MLP on sklearn digits, 300 steps
     python bench/range_test.py --device cuda           # GPU: a launch-bound MLP and a mid-size CNN, + peak memory
     python bench/range_test.py --reps 3 --iters 20     # a quick smoke run
-    python bench/range_test.py --instructions          # instructions per run under valgrind (deterministic; minutes)
+    python bench/range_test.py --instructions          # instructions per run under valgrind (repeatable to ~1%; minutes)
     python bench/range_test.py --instructions --cache-sim   # ... with simulated cache misses and a cycle estimate
     python bench/range_test.py --opcodes               # Python bytecodes per step, by function (deterministic; seconds)
 
@@ -229,8 +229,9 @@ def cycle_estimate(e:dict) -> float:
 
 
 def instructions(args) -> dict:
-    """Instructions per range test of each of `COUNTED`, counted by valgrind's callgrind: deterministic where wall time on
-    a shared or virtual machine is not, though blind to what costs time without instructions (cache misses, stalls);
+    """Instructions per range test of each of `COUNTED`, counted by valgrind's callgrind: repeatable where wall time on a
+    shared or virtual machine is not (to about 1% of a contender's count, the ratio to about 0.01: each process has its
+    own hash seed and addresses, so run it twice before reading a change smaller than that), though blind to what costs time without instructions (cache misses, stalls);
     `--cache-sim` adds simulated cache misses, branch mispredictions and the cycle estimate built from them (twice as slow).
     Each contender runs 1 and 3 times in its own process; half the difference is one run, without imports or warm-up.
     range_test runs without its progress bar: the bar redraws every 0.2 s of wall time, ten times as often at valgrind's pace."""
