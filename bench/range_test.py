@@ -142,10 +142,11 @@ def fresh(make_model, init, device, lrs):
     return model, torch.optim.SGD(model.parameters(), lr=lrs[0], momentum=0.9)
 
 
-def paired_interval(ratios, level=0.95, resamples=2000) -> tuple:
-    """Bootstrap interval of the median of the paired ratios: how far the machine's noise leaves the answer open.
-    A target can be read from the ratios only when the interval is narrower than the gap to the target."""
+def paired_interval(times_a, times_b, level=0.95, resamples=2000) -> tuple:
+    """Bootstrap interval of the median of the paired ratios `times_a[i] / times_b[i]`: how far the machine's noise
+    leaves the answer open. A target can be read from the ratios only when the interval is narrower than the gap to it."""
     import random
+    ratios = [x/y for x, y in zip(times_a, times_b)]
     rng, n = random.Random(0), len(ratios)
     meds = sorted(statistics.median(rng.choices(ratios, k=n)) for _ in range(resamples))
     cut = int((1 - level) / 2 * resamples)
@@ -180,9 +181,9 @@ def bench(name, make_model, batches, args, contenders=None, pairs=PAIRS):
         for k in names:
             print(f"    {k:20s} median {med[k]*1e3:8.1f} ms  (min {min(ts[k])*1e3:.1f}, max {max(ts[k])*1e3:.1f})")
         for a, b in pairs:
-            ratios = [x/y for x, y in zip(ts[a], ts[b])]
-            lo, hi = paired_interval(ratios)
-            print(f"    {a} / {b}: {med[a]/med[b]:.3f} (ratio of medians), {statistics.median(ratios):.3f} (median of paired ratios, "
+            paired = statistics.median(x/y for x, y in zip(ts[a], ts[b]))
+            lo, hi = paired_interval(ts[a], ts[b])
+            print(f"    {a} / {b}: {med[a]/med[b]:.3f} (ratio of medians), {paired:.3f} (median of paired ratios, "
                   f"95% CI {lo:.3f}-{hi:.3f}), {min(ts[a])/min(ts[b]):.3f} (ratio of minima)")
     if device.type == 'cuda':
         for k in names: print(f"  peak GPU memory above the model, {k:20s}: {max(peaks[k])/2**20:.2f} MiB")
@@ -195,7 +196,7 @@ def judged(times, targets) -> bool:
     ok = True
     for (a, b), target in targets.items():
         r = min(times[a]) / min(times[b])
-        lo, hi = paired_interval([x/y for x, y in zip(times[a], times[b])])
+        lo, hi = paired_interval(times[a], times[b])
         agree = hi <= target if r <= target else lo > target     # the whole interval on the same side as the minima
         settled = 'the paired ratios agree' if agree else 'the paired ratios leave it open: too noisy a machine to settle it'
         print(f"  target {a} / {b} <= {target}: {r:.3f} (ratio of minima) {'met' if r <= target else 'MISSED'}; "
@@ -221,18 +222,22 @@ def callgrind_events(stderr:str) -> dict:
     return dict(zip(names.group(1).split(), map(int, counts.group(1).split())))
 
 
+def l1_misses(e:dict) -> int: return e['I1mr'] + e['D1mr'] + e['D1mw']
+def ll_misses(e:dict) -> int: return e['ILmr'] + e['DLmr'] + e['DLmw']
+def mispredicts(e:dict) -> int: return e['Bcm'] + e['Bim']
+
+
 def cycle_estimate(e:dict) -> float:
     """Callgrind's (KCachegrind's) cycle estimate from the simulated caches and branch predictor: instructions, plus
     10 cycles per first-level miss and per mispredicted branch, plus 100 per last-level miss."""
-    return (e['Ir'] + 10 * (e['I1mr'] + e['D1mr'] + e['D1mw'] + e['Bcm'] + e['Bim'])
-            + 100 * (e['ILmr'] + e['DLmr'] + e['DLmw']))
+    return e['Ir'] + 10 * (l1_misses(e) + mispredicts(e)) + 100 * ll_misses(e)
 
 
 def instructions(args) -> dict:
     """Instructions per range test of each of `COUNTED`, counted by valgrind's callgrind: repeatable where wall time on a
     shared or virtual machine is not (to about 1% of a contender's count, the ratio to about 0.01: each process has its
-    own hash seed and addresses, so run it twice before reading a change smaller than that), though blind to what costs time without instructions (cache misses, stalls);
-    `--cache-sim` adds simulated cache misses, branch mispredictions and the cycle estimate built from them (twice as slow).
+    own hash seed and addresses, so run it twice before reading a change smaller than that), though blind to what costs
+    time without instructions (cache misses, stalls); `--cache-sim` adds simulated cache misses, branch mispredictions and the cycle estimate built from them (twice as slow).
     Each contender runs 1 and 3 times in its own process; half the difference is one run, without imports or warm-up.
     range_test runs without its progress bar: the bar redraws every 0.2 s of wall time, ten times as often at valgrind's pace."""
     import shutil, subprocess
@@ -257,9 +262,8 @@ def count_lines(per_run:dict, iters:int) -> list[str]:
     "One line per count in `per_run` (callgrind's events of one run of each of `COUNTED`): both contenders and their ratio."
     rows = [('instructions', lambda e: e['Ir'])]
     if 'Bcm' in per_run['bare loop']:     # simulated caches and branches
-        rows += [('first-level cache misses', lambda e: e['I1mr'] + e['D1mr'] + e['D1mw']),
-                 ('last-level cache misses', lambda e: e['ILmr'] + e['DLmr'] + e['DLmw']),
-                 ('mispredicted branches', lambda e: e['Bcm'] + e['Bim']), ('cycle estimate', cycle_estimate)]
+        rows += [('first-level cache misses', l1_misses), ('last-level cache misses', ll_misses),
+                 ('mispredicted branches', mispredicts), ('cycle estimate', cycle_estimate)]
     lines = []
     for what, of in rows:
         b, a = of(per_run['bare loop']), of(per_run['range_test'])
