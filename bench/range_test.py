@@ -12,6 +12,7 @@ minima that the targets are judged by. When the interval straddles a target, the
     python bench/range_test.py --instructions          # instructions per run under valgrind (repeatable to ~1%; minutes)
     python bench/range_test.py --instructions --cache-sim   # ... with simulated cache misses and a cycle estimate
     python bench/range_test.py --opcodes               # Python bytecodes per step, by function (deterministic; seconds)
+    python bench/range_test.py --parts                 # where the time goes: fixed costs in place and warm, and per step
 
 The bare loop is the fastest honest range test one can write by hand: it sets the precomputed lr,
 trains, keeps each loss on the device and copies them to the host once at the end (no divergence check,
@@ -19,7 +20,7 @@ no progress bar, no restore). `range_test` runs with its defaults (progress bar,
 snapshot and restore); torch-lr-finder too (its constructor's snapshot, `range_test`, `reset()`).
 The sweep ends at an lr low enough that nobody stops early, so every contender trains every step.
 """
-import argparse, contextlib, io, itertools, os, statistics, sys, time, warnings
+import argparse, contextlib, io, itertools, math, os, statistics, sys, time, warnings
 import torch
 
 
@@ -307,6 +308,79 @@ def opcodes(args) -> dict:
     return per_step
 
 
+PARTS = (('argument checks', 'engine', '_settings'), ('snapshot', '_Snapshot', '__init__'), ('first batch', '_Batches', 'peek'),
+         ('progress bar', '_Progress', '__init__'), ('block checks', '_Rows', 'check'), ('progress bar', '_Progress', 'close'),
+         ('restore', '_Snapshot', 'restore'), ('metadata', 'engine', '_meta'), ('Recording', 'Recording', 'from_arrays'))
+REPLAYED = ('argument checks', 'snapshot', 'metadata', 'Recording')   # free of side effects: called again, warm, to compare
+
+
+@contextlib.contextmanager
+def parts_timed(spent:dict, calls:list):
+    """Inside, each of range_test's `PARTS` adds its wall time to `spent[part]`, and the calls of the `REPLAYED` parts
+    go to `calls` as `(part, fn, args, kwargs)`, to be timed again."""
+    from lrwidgets import engine
+    saved = []
+    for part, owner, name in PARTS:
+        obj = engine if owner == 'engine' else getattr(engine, owner)
+        raw, fn = vars(obj)[name], getattr(obj, name)
+        def timed(*a, _fn=fn, _part=part, **kw):
+            t = time.perf_counter()
+            try: return _fn(*a, **kw)
+            finally:
+                spent[_part] = spent.get(_part, 0.) + time.perf_counter() - t
+                if _part in REPLAYED: calls.append((_part, _fn, a, kw))
+        setattr(obj, name, staticmethod(timed) if isinstance(raw, classmethod) else timed)
+        saved.append((obj, name, raw))
+    try: yield
+    finally:
+        for obj, name, raw in saved: setattr(obj, name, raw)
+
+
+def warm_time(fn, a, kw, times=20) -> float:
+    "The least wall time of `times` calls of `fn(*a, **kw)` back to back: what the call costs with its code and data in cache."
+    best = math.inf
+    for _ in range(times):
+        t = time.perf_counter(); fn(*a, **kw); best = min(best, time.perf_counter() - t)
+    return best
+
+
+def parts(args) -> dict:
+    """Where range_test's time beyond the bare loop's goes, timed in place: each of its `PARTS` (what a call costs once,
+    and the block checks) inside real sweeps, the `REPLAYED` ones again back to back (warm) for comparison, and what is
+    left against the bare loop, which is the Python of every step. Interleaved with the bare loop, `args.reps` times; medians."""
+    device, init, dl, lrs, loss_fn = setup(mlp, digits_batches(64, 'cpu'), args)
+    bare, rest, spent_runs, calls_runs = [], [], [], []
+    for rep in range(args.reps + 1):                  # repetition 0 warms up and is not counted
+        for k in (('bare loop', 'range_test') if rep % 2 else ('range_test', 'bare loop')):
+            model, opt = fresh(mlp, init, device, lrs)
+            spent, calls = {}, []
+            with (parts_timed(spent, calls) if k == 'range_test' else contextlib.nullcontext()):
+                t = time.perf_counter()
+                CONTENDERS[k](model, opt, dl, lrs, loss_fn, args)
+                dt = time.perf_counter() - t
+            if not rep: continue
+            if k == 'bare loop': bare.append(dt); continue
+            rest.append(dt - sum(spent.values())); spent_runs.append(spent); calls_runs.append(calls)
+    warm_runs = []                                    # replayed after all the timed runs, which they would warm up
+    for calls in calls_runs:
+        warm = {}
+        for part, fn, a, kw in calls: warm[part] = warm.get(part, 0.) + warm_time(fn, a, kw)
+        warm_runs.append(warm)
+    per_part = {part: statistics.median(s[part] for s in spent_runs) for part in dict.fromkeys(p for p, *_ in PARTS)}
+    in_place, base = statistics.median(sum(s.values()) for s in spent_runs), statistics.median(bare)
+    per_step = statistics.median(r - b for r, b in zip(rest, bare)) / args.iters
+    print(f"range_test's parts, timed in place in {args.reps} {args.iters}-step sweeps interleaved with the bare loop "
+          f"(MLP on digits, CPU{'' if args.progress else ', no progress bar'}; medians):")
+    print(f"  {'part':16s} {'in place':>9s} {'warm':>9s}")
+    for part, v in per_part.items():
+        warm = f"{statistics.median(w[part] for w in warm_runs)*1e3:6.3f} ms" if part in REPLAYED else ''
+        print(f"  {part:16s} {v*1e3:6.3f} ms {warm:>9s}")
+    print(f"  all parts        {in_place*1e3:6.3f} ms: {in_place/base:.1%} of the bare loop's {base*1e3:.1f} ms")
+    print(f"  every step       {per_step*1e6:6.1f} µs more than the bare loop's ({per_step*args.iters/base:.1%}): range_test less its parts, "
+          "paired with the bare loop")
+    return dict(per_part, per_step=per_step, bare=base)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
@@ -320,6 +394,7 @@ def main(argv=None):
     p.add_argument('--instructions', action='store_true', help="count instructions under valgrind's callgrind instead of timing (CPU; minutes)")
     p.add_argument('--cache-sim', action='store_true', help="with --instructions: simulate the caches and branch predictor too, and estimate cycles")
     p.add_argument('--opcodes', action='store_true', help="count Python bytecodes per step and per call, by function, instead of timing (CPU; seconds)")
+    p.add_argument('--parts', action='store_true', help="time range_test's parts in place (fixed costs, block checks) and what each step adds (CPU)")
     p.add_argument('--only', choices=CONTENDERS, help=argparse.SUPPRESS)     # one contender, --reps times, untimed (for --instructions)
     args = p.parse_args(argv)
     if args.device.startswith('cuda') and not torch.cuda.is_available():
@@ -327,13 +402,14 @@ def main(argv=None):
                  f"(torch {torch.__version__}); run without --device for the CPU benchmark")
     if not (args.device == 'cpu' or args.device.startswith('cuda')): sys.exit(f"bench/range_test.py: unknown --device {args.device!r}")
     if args.cache_sim and not args.instructions: sys.exit("bench/range_test.py: --cache-sim goes with --instructions")
-    if (args.instructions or args.opcodes) and args.device != 'cpu':
-        sys.exit("bench/range_test.py: --instructions and --opcodes count on the CPU; leave out --device")
+    if (args.instructions or args.opcodes or args.parts) and args.device != 'cpu':
+        sys.exit("bench/range_test.py: --instructions, --opcodes and --parts measure on the CPU; leave out --device")
     torch.set_num_threads(args.threads)
     warnings.filterwarnings('ignore')
     if args.only: return run_only(args.only, args)
     if args.instructions: return instructions(args)
     if args.opcodes: return opcodes(args)
+    if args.parts: return parts(args)
     print(f"torch {torch.__version__}, {args.threads} thread(s), load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     ok = True
     if args.device == 'cpu':

@@ -521,10 +521,38 @@ def test_benchmark_smoke():
     assert re.search(r'^ +[\d.]+ +first_stop$', r.stdout, re.M), r.stdout      # ...and names where (here: the stop rule's EMA)
 
 
-def test_benchmark_reads_callgrind_summaries():
-    "--instructions reads callgrind's totals; with --cache-sim the cycle estimate weighs misses and mispredictions."
+def _bench_module():
     spec = importlib.util.spec_from_file_location('bench_range_test', ROOT / 'bench' / 'range_test.py')
     bench = importlib.util.module_from_spec(spec); spec.loader.exec_module(bench)
+    return bench
+
+
+def test_benchmark_times_the_parts_in_place():
+    "--parts times every part of a real range test and puts the engine back as it was; the replayed calls repeat them."
+    import lrwidgets.engine as engine
+    bench = _bench_module()
+    before = {(o, n): vars(engine if o == 'engine' else getattr(engine, o))[n] for _, o, n in bench.PARTS}
+    spent, calls = {}, []
+    torch.manual_seed(0); net = Net()
+    with bench.parts_timed(spent, calls):
+        rec = range_test(net, torch.optim.SGD(net.parameters(), lr=0.1), make_data(), F.cross_entropy, num_iter=40, end_lr=0.1,
+                         extend=None, progress=False)
+    assert len(rec) == 40 and set(spent) == {p for p, *_ in bench.PARTS} and all(v > 0 for v in spent.values()), spent
+    assert sorted({p for p, *_ in calls}) == sorted(bench.REPLAYED)
+    assert all(vars(engine if o == 'engine' else getattr(engine, o))[n] is f for (o, n), f in before.items())   # restored
+    part, fn, a, kw = next(c for c in calls if c[0] == 'Recording')
+    assert fn(*a, **kw).df.equals(rec.df) and bench.warm_time(fn, a, kw, times=3) > 0    # a replay builds the same Recording
+    r = subprocess.run([sys.executable, str(ROOT / 'bench' / 'range_test.py'), '--parts', '--reps', '2', '--iters', '20'],
+                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    printed = dict(re.findall(r'^  (\S.*?) +([\d.]+) ms', r.stdout, re.M))
+    assert set(spent) | {'all parts'} <= set(printed) and float(printed['all parts']) > 0, r.stdout
+    assert re.search(r'every step +-?[\d.]+ µs more than the bare loop', r.stdout), r.stdout
+
+
+def test_benchmark_reads_callgrind_summaries():
+    "--instructions reads callgrind's totals; with --cache-sim the cycle estimate weighs misses and mispredictions."
+    bench = _bench_module()
     plain = "==1== Events    : Ir\n==1== Collected : 15662900253\n==1== \n==1== I   refs:      15,662,900,253\n"
     assert bench.callgrind_events(plain) == {'Ir': 15662900253}
     assert bench.callgrind_events("==1== valgrind: failed to start tool") == {}
