@@ -110,6 +110,15 @@ def check_spread(bench, smoke):
     rows = bench['report'].floor_rows(g, (0., .2, 1.))
     assert [sd for sd, _ in rows] == [0., .2, 1.] and rows[0][1] == dict(lr=pytest.approx((0., 1.), abs=1e-9), upper=pytest.approx((0., 1.), abs=1e-9))   # at the oracle: no regret, all good
     assert rows[1][1]['lr'][0] <= rows[2][1]['lr'][0] and rows[1][1]['lr'][1] >= rows[2][1]['lr'][1]   # more scatter, worse
+    assert 'Knowing where training stops working' in md
+    edge = bench['report'].edge_rule(g)
+    assert set(edge) == {'lr', 'upper'} and all(0 <= e['norm'] <= 1 and 0 <= e['good'] <= 1 and 0 <= e['backoff'] <= 2 for e in edge.values())
+    assert all(e['gap'] is None or e['gap'] > 0 for e in edge.values())                # the edge lies above the optimum
+    d = dict(untrained_loss=1., constant=dict(lrs=[1e-3, 1e-2, 1e-1, 1.], val_loss=[.8, .5, .6, None], oracle=dict(log10_lr=-2., val_loss=.5)))
+    assert bench['report'].edge_log10(d, 'constant', .5) == pytest.approx(-1 + .3/.8)  # regrets .6, 0, .2, 1 (diverged)
+    assert bench['report'].edge_log10(d, 'constant', .1) == pytest.approx(-1.5)
+    d['constant']['val_loss'][3] = .7                                                  # regret .4: never reaches .5
+    assert bench['report'].edge_log10(d, 'constant', .5) is None
 
 def check_sweep_length(bench, smoke):
     "sweep_length.py's comparison, the smoke's runs standing in for every sweep length: so one run scores the same at each."

@@ -145,6 +145,53 @@ def floor_rows(grid, sigmas=SIGMAS) -> list:
         out.append((sd, per))
     return out
 
+EDGE_CUT = 0.5   # where training "stops working": the full budget's normalized regret reaches 0.5, half the gain lost
+
+def edge_log10(d, schedule, cut=EDGE_CUT):
+    """log10 of the lr above the oracle's at which task `d`'s normalized regret on the grid first reaches `cut`
+    (interpolated in log10 lr between grid points), None if it does not within the grid."""
+    from common import norm_regret
+    lrs, o = np.log10(d[schedule]['lrs']), d[schedule]['oracle']
+    reg = [norm_regret(v, o['val_loss'], d['untrained_loss']) for v in d[schedule]['val_loss']]
+    for j in range(int(np.argmin(np.abs(lrs - o['log10_lr']))), len(lrs) - 1):
+        if reg[j + 1] >= cut: return float(lrs[j] + (cut - reg[j]) / (reg[j + 1] - reg[j]) * (lrs[j + 1] - lrs[j]))
+    return None
+
+def edge_rule(grid, cut=EDGE_CUT, backoffs=np.arange(0, 2.001, 0.05)) -> dict:
+    """{target: dict(gap, gap_sd, censored, backoff, norm, good)}: how far above the oracle's lr each task's edge
+    (`edge_log10`) lies (mean and sd in decades, over the tasks whose edge is within the grid), and how a finder that knew
+    every edge exactly and answered it less one back-off for all tasks would score, the back-off chosen on all tasks
+    (in-sample: optimistic), estimated from the grid. A task without an edge gets its oracle's lr (kind)."""
+    from score import estimator
+    from common import SCHEDULES, norm_regret
+    est, out = estimator(grid), {}
+    for tg, sch in zip(('lr', 'upper'), SCHEDULES):
+        tasks = grid['tasks']
+        edges = {t: edge_log10(d, sch, cut) for t, d in tasks.items()}
+        gaps = [e - tasks[t][sch]['oracle']['log10_lr'] for t, e in edges.items() if e is not None]
+        def score(b):
+            lrs = {t: 10 ** (tasks[t][sch]['oracle']['log10_lr'] if e is None else e - b) for t, e in edges.items()}
+            losses = {t: est(t, sch, lr) for t, lr in lrs.items()}
+            return (float(np.mean([norm_regret(v, tasks[t][sch]['oracle']['val_loss'], tasks[t]['untrained_loss']) for t, v in losses.items()])),
+                    float(np.mean([v <= tasks[t][sch]['good_threshold'] for t, v in losses.items()])))
+        b = min(backoffs, key=lambda b: score(b)[0])
+        out[tg] = dict(gap=float(np.mean(gaps)) if gaps else None, gap_sd=float(np.std(gaps, ddof=1)) if len(gaps) > 1 else None,
+                       censored=len(edges) - len(gaps),
+                       backoff=float(b), norm=score(b)[0], good=score(b)[1])
+    return out
+
+def edge_text(edge, floor) -> str:
+    "Where the optimum sits below the lr at which training stops working (`edge_rule`), and what knowing that lr exactly would score."
+    lr, up, allowed = edge['lr'], edge['upper'], allowed_scatter(floor)
+    return (f"Knowing where training stops working would not be enough either. The lr above the oracle's at which the full "
+            f"budget's normalized regret reaches {EDGE_CUT} lies {_f(lr['gap'])} ± {_f(lr['gap_sd'])} decades above the "
+            f"oracle's at a constant lr and {_f(up['gap'])} ± {_f(up['gap_sd'])} as 1cycle's peak (mean ± sd over the tasks; "
+            f"{lr['censored']} and {up['censored']} without one inside the grid). A finder that knew that lr exactly on every task "
+            f"and backed off from it by the best single factor for all of them ({_f(lr['backoff'])} and {_f(up['backoff'])} "
+            f"decades, chosen on these tasks) would score {_r(lr['norm'])} / {_r(up['norm'])}, with {_pct(lr['good'])} / "
+            f"{_pct(up['good'])} in the good set: how far below that edge the optimum sits differs from task to task by "
+            f"{_f(lr['gap_sd'])} decades (sd), where the targets allow {_f(allowed)}." if allowed is not None else '')
+
 def floor_table(floor) -> str:
     "What a finder that is right on average scores at each scatter (`floor_rows`): the scale of the targets."
     rows = ["| scatter of log10(lr) around the oracle's (decades) | norm. regret, `.lr` / `.upper` (estimated) | in the good set (const / 1cycle) |", "|---|---|---|"]
@@ -179,6 +226,8 @@ A finder whose log10(lr) is the oracle's plus normal scatter of the given size, 
 {floor_table(floor)}
 
 {floor_text(spread, floor)}
+
+{edge_text(edge_rule(grid), floor)}
 """
 
 def selection_text(spread):
@@ -192,15 +241,18 @@ def selection_text(spread):
     return ("The selection of the setting, made on these runs instead of the benchmark's five (leave one task out, the same "
             f"candidates, regrets estimated from the grid), picks the default (`{default}`) in " + '; '.join(part(n, d) for n, d in sel.items()) + '.')
 
+def allowed_scatter(floor):
+    "The largest scatter of `floor_rows` at which a finder right on average meets the targets (regret ≤ 0.05, 80 % good) on both schedules; None if none does."
+    return max((sd for sd, p in floor if all(p[tg][0] <= 0.05 and p[tg][1] >= 0.8 for tg in ('lr', 'upper'))), default=None)
+
 def floor_text(spread, floor):
     "The scatter the targets allow (`floor_rows`), against the readers' spread and offset."
-    ten = spread['readers'].get('median10')
-    ok = [sd for sd, p in floor if all(p[tg][0] <= 0.05 and p[tg][1] >= 0.8 for tg in ('lr', 'upper'))]
+    ten, allowed = spread['readers'].get('median10'), allowed_scatter(floor)
     sd10 = ten and _means(ten, 'lr', 'spread')
-    if sd10 is None or not ok: return ''                                  # (no groups of ten: fewer runs)
+    if sd10 is None or allowed is None: return ''                         # (no groups of ten: fewer runs)
     like = min(floor, key=lambda r: abs(r[0] - sd10))[1]                  # the row of about the same scatter
     return (f"Regret ≤ 0.05 and 80 % in the good set on both schedules take a finder right on average to within "
-            f"{max(ok):.2f} decades. The median of ten runs scatters {_f(sd10)} decades but sits {_f(_abs_offset(ten, 'lr'))} "
+            f"{allowed:.2f} decades. The median of ten runs scatters {_f(sd10)} decades but sits {_f(_abs_offset(ten, 'lr'))} "
             f"from the oracle's lr on average; its regret, {_r(_means(ten, 'lr', 'norm'))} / {_r(_means(ten, 'upper', 'norm'))} against "
             f"{_r(like['lr'][0])} / {_r(like['upper'][0])} for that scatter alone, is mostly the offset's. More runs shrink the scatter, "
             "not the offset: only a better reading of the curve can.")
