@@ -111,6 +111,10 @@ def check_spread(bench, smoke):
     assert [sd for sd, _ in rows] == [0., .2, 1.] and rows[0][1] == dict(lr=pytest.approx((0., 1.), abs=1e-9), upper=pytest.approx((0., 1.), abs=1e-9))   # at the oracle: no regret, all good
     assert rows[1][1]['lr'][0] <= rows[2][1]['lr'][0] and rows[1][1]['lr'][1] >= rows[2][1]['lr'][1]   # more scatter, worse
     assert 'Knowing where training stops working' in md
+    at_oracle = dict(readers=dict(one={t: dict(lr=dict(offset=0.), upper=dict(offset=0.)) for t in SMOKE_TASKS}))
+    assert bench['report'].without_scatter(at_oracle, g) == dict(lr=(0., 1.), upper=(0., 1.))   # no offset, no scatter: the oracle
+    alone = bench['report'].without_scatter(dict(readers=by), g)
+    assert all(0 <= r <= 1 and 0 <= good <= 1 for r, good in alone.values()), alone
     edge = bench['report'].edge_rule(g)
     assert set(edge) == {'lr', 'upper'} and all(0 <= e['norm'] <= 1 and 0 <= e['good'] <= 1 and 0 <= e['backoff'] <= 2 for e in edge.values())
     assert all(e['gap'] is None or e['gap'] > 0 for e in edge.values())                # the edge lies above the optimum

@@ -225,7 +225,7 @@ A finder whose log10(lr) is the oracle's plus normal scatter of the given size, 
 
 {floor_table(floor)}
 
-{floor_text(spread, floor)}
+{floor_text(spread, floor, grid)}
 
 {edge_text(edge_rule(grid), floor)}
 """
@@ -241,21 +241,39 @@ def selection_text(spread):
     return ("The selection of the setting, made on these runs instead of the benchmark's five (leave one task out, the same "
             f"candidates, regrets estimated from the grid), picks the default (`{default}`) in " + '; '.join(part(n, d) for n, d in sel.items()) + '.')
 
+def without_scatter(spread, grid, reader='one') -> dict:
+    """{target: (mean norm. regret, good share)} of `reader` read exactly at its mean log10 lr on every task (the oracle's
+    plus its offset in spread.json): what no scatter at all would leave, estimated from the grid."""
+    from score import estimator
+    from common import SCHEDULES, norm_regret
+    est, out = estimator(grid), {}
+    for tg, sch in zip(('lr', 'upper'), SCHEDULES):
+        regrets, goods = [], []
+        for t, d in grid['tasks'].items():
+            o = d[sch]['oracle']
+            v = est(t, sch, 10 ** (o['log10_lr'] + spread['readers'][reader][t][tg]['offset']))
+            regrets.append(norm_regret(v, o['val_loss'], d['untrained_loss'])); goods.append(v <= d[sch]['good_threshold'])
+        out[tg] = (float(np.mean(regrets)), float(np.mean(goods)))
+    return out
+
 def allowed_scatter(floor):
     "The largest scatter of `floor_rows` at which a finder right on average meets the targets (regret ≤ 0.05, 80 % good) on both schedules; None if none does."
     return max((sd for sd, p in floor if all(p[tg][0] <= 0.05 and p[tg][1] >= 0.8 for tg in ('lr', 'upper'))), default=None)
 
-def floor_text(spread, floor):
-    "The scatter the targets allow (`floor_rows`), against the readers' spread and offset."
+def floor_text(spread, floor, grid):
+    "The scatter the targets allow (`floor_rows`), against the readers' spread and offset, and what the offset alone costs."
     ten, allowed = spread['readers'].get('median10'), allowed_scatter(floor)
     sd10 = ten and _means(ten, 'lr', 'spread')
     if sd10 is None or allowed is None: return ''                         # (no groups of ten: fewer runs)
     like = min(floor, key=lambda r: abs(r[0] - sd10))[1]                  # the row of about the same scatter
+    alone = without_scatter(spread, grid)
     return (f"Regret ≤ 0.05 and 80 % in the good set on both schedules take a finder right on average to within "
             f"{allowed:.2f} decades. The median of ten runs scatters {_f(sd10)} decades but sits {_f(_abs_offset(ten, 'lr'))} "
             f"from the oracle's lr on average; its regret, {_r(_means(ten, 'lr', 'norm'))} / {_r(_means(ten, 'upper', 'norm'))} against "
-            f"{_r(like['lr'][0])} / {_r(like['upper'][0])} for that scatter alone, is mostly the offset's. More runs shrink the scatter, "
-            "not the offset: only a better reading of the curve can.")
+            f"{_r(like['lr'][0])} / {_r(like['upper'][0])} for that scatter alone, is mostly the offset's. Read exactly at its mean "
+            f"over the {spread['meta']['runs']} runs on every task, with no scatter at all, the default would score {_r(alone['lr'][0])} / "
+            f"{_r(alone['upper'][0])}, with {_pct(alone['lr'][1])} / {_pct(alone['upper'][1])} in the good set. More runs shrink "
+            "the scatter, not the offset: only a better reading of the curve can.")
 
 def thirty_text(spread):
     "How the 30 runs compare with the benchmark's 5 (both read with the default and estimated from the grid)."
