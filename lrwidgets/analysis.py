@@ -70,7 +70,10 @@ def smooth(losses,                    # raw per-batch losses
            kind:str='ema'             # 'ema' (exponential, debiased) or 'sma' (trailing simple)
           ) -> np.ndarray:
     "Smoothed copy of `losses`; a non-finite loss is NaN at its own position and skipped by the others."
-    x = np.asarray(losses, dtype='float64')
+    x = np.asarray(losses)
+    if x.dtype.kind not in 'biufO': raise ValueError(f"losses: expected real numbers, got dtype {x.dtype}")
+    try: x = x.astype('float64', copy=False)
+    except (TypeError, ValueError): raise ValueError(f"losses: expected real numbers, got {x.flat[0]!r:.40}") from None
     if x.ndim != 1: raise ValueError(f"losses: expected a 1-d sequence, got shape {x.shape}")
     window, kind = _check_window(window), _check_kind(kind)
     ok = np.isfinite(x)
@@ -246,7 +249,7 @@ def _nearest_row(lrs, lr) -> int:
 
 def _rule(rule):
     if callable(rule): return getattr(rule, '__name__', 'custom'), rule
-    if rule not in RULES: raise ValueError(f"rule: expected one of {sorted(RULES)} or a function, got {rule!r}")
+    if not isinstance(rule, str) or rule not in RULES: raise ValueError(f"rule: expected one of {sorted(RULES)} or a function, got {rule!r}")
     return rule, RULES[rule]
 
 def rule_skips(rule,        # a name in `RULES`, or a rule function
@@ -324,15 +327,16 @@ def _diagnose(lrs, losses, sm, kept, s:Suggestion, window:int) -> tuple:
     if not fin.all(): y = np.where(fin, y, np.inf)              # NaN only where diverge_th=None kept them
     span, m = x1 - x0, int(np.argmin(y))
     top, low = y[:m+1].max(where=fin[:m+1], initial=-np.inf), y[:m+1].min()
-    fall, size = top - y[m], max(abs(top), abs(low), 1e-300)
+    fall, size = top - y[m], max(abs(top), abs(low))
+    share = fall / size if size > 0 else 0.                      # a loss of exactly 0 all along falls by nothing
     out = []
-    if fall <= FLAT * size:
-        out.append(f"flat curve: the smoothed loss falls only {fall/size:.1%} over the sweep; "
+    if share <= FLAT:
+        out.append(f"flat curve: the smoothed loss falls only {share:.1%} over the sweep; "
                    "check that the model learns at all (data, loss, the lr range)")
     if kept == len(lrs) and x1 - math.log10(lrs[m]) <= TURN * span:
         out.append(f"never turned up: the loss was still falling where the sweep ended (lr {lrs[kept-1]:.3g}), "
                    "so the best lr may be higher; sweep further (a higher end_lr)")
-    d = np.abs(np.diff(raw[::max(1, kept // 100_000)]))
+    with np.errstate(invalid='ignore'): d = np.abs(np.diff(raw[::max(1, kept // 100_000)]))   # inf - inf: NaN, left out below
     noise = 1.4826 * float(np.median(d[np.isfinite(d)])) / math.sqrt(2) if np.isfinite(d).any() else 0.   # per-batch sd, robust, blind to the trend
     if fall > 0 and noise > NOISE * fall:
         out.append(f"noisy: batch-to-batch noise (±{noise:.3g}) is large next to the fall of the loss ({fall:.3g}); "
@@ -356,7 +360,7 @@ SOURCE_RULES = {'fastai': 'valley', 'torch-lr-finder': 'steepest', 'lightning': 
 def _source_rule(meta:dict) -> str:
     "The rule of the tool a curve came from: Lightning before 2.5.3 took the slope by index, later by raw lr (Lightning #21141)."
     source, version = meta.get('source'), meta.get('tool_version')
-    if source == 'lightning' and version and tuple(int(p) for p in re.findall(r'\d+', version)[:3]) < (2, 5, 3): return 'lightning'
+    if source == 'lightning' and version and tuple(int(p) for p in re.findall(r'\d+', str(version))[:3]) < (2, 5, 3): return 'lightning'
     return SOURCE_RULES.get(source, DEFAULT_RULE)
 
 def default_settings(rec:Recording, rule=None, window=None) -> tuple:
@@ -415,9 +419,17 @@ def median_suggestion(sugs:list,   # the runs' suggestions (some may have no lr)
                       f"median of {len(good)} runs: {agree} of {len(good)} within 2× of it, spread {spread:.2f} decades{missing}",
                       _merged_warnings(good))
 
-def _pool(recs) -> Recording:
-    "All runs' points in one recording, ordered by lr (stable: each run keeps its order among equal lrs)."
-    lrs, losses = np.concatenate([r.lrs for r in recs]), np.concatenate([r.losses for r in recs])
+def _until_nonfinite(rec) -> tuple:
+    "`rec`'s lrs and losses before its first non-finite loss, which ends a run (see `cut`)."
+    bad = ~np.isfinite(rec.losses)
+    n = int(np.argmax(bad)) if bad.any() else len(rec)
+    return rec.lrs[:n], rec.losses[:n]
+
+def _pool(recs, whole:bool=False) -> Recording:
+    """All runs' points in one recording, ordered by lr (stable: each run keeps its order among equal lrs); each run's
+    only up to its first non-finite loss, as it would be read alone, unless `whole` (no cut: `diverge_th=None`)."""
+    runs = [(r.lrs, r.losses) if whole else _until_nonfinite(r) for r in recs]
+    lrs, losses = np.concatenate([l for l, _ in runs]), np.concatenate([x for _, x in runs])
     o = np.argsort(lrs, kind='stable')
     return Recording.from_arrays(lrs[o], losses[o], meta=dict(label='pooled', runs=len(recs)))
 
@@ -432,9 +444,9 @@ def suggest(rec,                                 # a Recording, or a list of the
             combine:str='median',                 # several runs: 'median' of their suggestions, or 'pool' their points
             **rule_kw) -> Suggestion:
     "Learning rates picked by `rule` from one range test, or the consensus of several."
+    if combine not in ('median', 'pool'): raise ValueError(f"combine: expected 'median' or 'pool', got {combine!r}")
     if isinstance(rec, (list, tuple)):
         if not rec: raise ValueError("rec: expected a Recording or a non-empty list of Recordings, got an empty list")
-        if combine not in ('median', 'pool'): raise ValueError(f"combine: expected 'median' or 'pool', got {combine!r}")
         rule, window = default_settings(_check_rec(rec[0]), rule, window)   # an imported curve: its tool's rule, no second smoothing
         args = (rule, window, kind, diverge_th, skip_start, skip_end)
         name = _rule(rule)[0]
@@ -443,7 +455,7 @@ def suggest(rec,                                 # a Recording, or a list of the
             lrs = np.concatenate([r.lrs for r in recs])
             if len(lrs) > 1 and lrs.min() == lrs.max():
                 return _none(f"all {len(lrs)} points of the {len(rec)} runs have lr {lrs[0]:g}: pooled, they sweep nothing", name)
-            s = suggest(_pool(recs), *args, **rule_kw)
+            s = suggest(_pool(recs, whole=diverge_th is None), *args, **rule_kw)
             return replace(s, index=None, reason=f"{s.reason} (points of {len(rec)} runs pooled)")
         return median_suggestion([suggest(r, *args, **rule_kw) for r in rec], name)
     return _analyze(rec, rule, window, kind, diverge_th, skip_start, skip_end, rule_kw, slope=False).suggestion
@@ -680,11 +692,12 @@ def ratio(c:Curve,
           div:float=4.,      # lower = upper / div (Smith: 3 or 4; Morris: 3 to 10)
           **kw) -> Suggestion:
     "`upper` and `lr` from the rule `base`, `lower` = upper/`div`."
-    if not div >= 1: raise ValueError(f"div: expected a number >= 1, got {div!r}")
-    if base == 'ratio' or base not in RULES: raise ValueError(f"base: expected one of {sorted(set(RULES) - {'ratio'})}, got {base!r}")
+    if not _is_real(div) or not div >= 1: raise ValueError(f"div: expected a number >= 1, got {div!r}")
+    if not isinstance(base, str) or base == 'ratio' or base not in RULES:
+        raise ValueError(f"base: expected one of {sorted(set(RULES) - {'ratio'})}, got {base!r}")
     s = RULES[base](c, **kw)
     if s.lr is None: return s
-    return replace(s, lower=s.upper/div, reason=f"{s.reason}; lower = upper/{div:g}")
+    return replace(s, lower=min(s.upper/div, s.lr), reason=f"{s.reason}; lower = upper/{div:g}" + (', at most lr' if s.lr < s.upper/div else ''))
 
 # %% ../nbs/02_analysis.ipynb #d8eee027
 READINGS_DISAGREE = 0.75   # decades between valley's and robust's lr from which `cautious` warns (see bench/quality)

@@ -40,6 +40,10 @@ def _numbers(s:pd.Series, name, source) -> np.ndarray:
         return np.array(s.to_numpy(), dtype='float64')
     except (TypeError, ValueError): _fail(source, f"column {name!r} is not numeric")
 
+def _float_array(a:np.ndarray, name) -> np.ndarray:
+    "A 1-d array of real numbers as float64; others (complex numbers, dates, text) refused as `_numbers` refuses a column."
+    return a.astype('float64', copy=False) if a.dtype.kind in 'iuf' else _numbers(pd.Series(a), name, None)
+
 def _validated(df, source=None) -> pd.DataFrame:
     "A clean copy of `df` (int64 iterations, float64 values, fresh index), or a `RecordingError` saying what is wrong."
     if not isinstance(df, pd.DataFrame): _fail(source, f"expected a pandas DataFrame, got {type(df).__name__}")
@@ -55,7 +59,7 @@ def _validated(df, source=None) -> pd.DataFrame:
 def _checked_columns(cols:dict, source=None) -> dict:
     "`cols` (name -> float64 array) with int64 iterations, after checking the sweep's order; or a `RecordingError`."
     it, lrs = cols['iteration'], cols['lr']
-    if not np.all(np.mod(it, 1) == 0): _fail(source, "column 'iteration' must hold whole numbers")
+    if not np.all((np.mod(it, 1) == 0) & (np.abs(it) < 2**63)): _fail(source, "column 'iteration' must hold whole numbers below 2**63")
     cols['iteration'] = it.astype('int64')
     if np.any(np.diff(it) <= 0): _fail(source, "column 'iteration' must be strictly increasing")
     if not np.all(np.isfinite(lrs) & (lrs > 0)): _fail(source, "column 'lr' must hold finite, positive learning rates")
@@ -70,13 +74,22 @@ def _jsonable(o):
     if isinstance(o, np.generic): return o.item()
     if isinstance(o, np.ndarray): return o.tolist()
     if isinstance(o, (Path, datetime.datetime, datetime.date)): return str(o)
-    raise TypeError(f"meta values must be JSON-able, got {type(o).__name__}: {o!r:.60}")
+    raise TypeError(f"values must be JSON-able, got {type(o).__name__}: {o!r:.60}")
+
+def _plain_keys(o):
+    "`o` with numpy scalars as dict keys made Python numbers, at any depth (`json.dumps`' `default` never sees keys)."
+    if isinstance(o, dict): return {(k.item() if isinstance(k, np.generic) else k): _plain_keys(v) for k, v in o.items()}
+    return [_plain_keys(v) for v in o] if isinstance(o, (list, tuple)) else o
 
 def _json_meta(meta) -> dict:
-    "A JSON round-tripped copy of `meta`."
+    "A JSON round-tripped copy of `meta` (numpy numbers and arrays, paths and dates as JSON holds them), or an error naming `meta`."
     if meta is None: return {}
     if not isinstance(meta, dict): raise TypeError(f"meta: expected a dict, got {type(meta).__name__}")
-    return json.loads(json.dumps(meta, default=_jsonable))
+    try: return json.loads(json.dumps(meta, default=_jsonable))
+    except TypeError: pass                       # perhaps numpy keys: made plain only then, the usual meta is spared the walk
+    except ValueError as e: raise ValueError(f"meta: {e}") from None   # a circular reference
+    try: return json.loads(json.dumps(_plain_keys(meta), default=_jsonable))
+    except (TypeError, ValueError) as e: raise type(e)(f"meta: {e}") from None
 
 # %% ../nbs/00_recording.ipynb #847ac4da
 def env_meta() -> dict:
@@ -100,9 +113,10 @@ class Recording:
     @classmethod
     def from_arrays(cls, lrs, losses, meta:dict=None, **columns):
         "A Recording from arrays of lrs and losses (and optional extra columns of the same length)."
-        lrs, losses = np.asarray(lrs, dtype='float64'), np.asarray(losses, dtype='float64')
+        lrs, losses = np.asarray(lrs), np.asarray(losses)
         if lrs.shape != losses.shape or lrs.ndim != 1:
             raise RecordingError(f"lrs and losses must be 1-d and of equal length, got shapes {lrs.shape} and {losses.shape}")
+        lrs, losses = _float_array(lrs, 'lr'), _float_array(losses, 'loss')
         cols = dict(iteration=np.arange(len(lrs), dtype='float64'), lr=lrs, loss=losses)
         for name, v in columns.items():       # checked as a DataFrame's columns are, without building one first
             if name in cols: raise RecordingError(f"column {name!r} is made from lrs and losses; pass it as neither")
@@ -208,7 +222,7 @@ def atomic_write(path,   # the file to write (a symlink is followed)
 @patch
 def save(self:Recording, path) -> Path:
     "Write to a Parquet file with `meta` in its metadata; returns the path."
-    meta = json.dumps(dict(format_version=FORMAT_VERSION, meta=self.meta)).encode()
+    meta = json.dumps(dict(format_version=FORMAT_VERSION, meta=_json_meta(self.meta))).encode()   # meta may have changed since
     def write(tmp):
         # from numpy, not from pandas: pandas' conversion would store NaN as null and lose its bits
         table = pa.table({c: pa.array(self.df[c].to_numpy()) for c in self.df.columns})
@@ -233,6 +247,7 @@ def _stored_meta(raw:bytes, path) -> dict:
 def load(cls:Recording, path) -> Recording:
     "Read a Recording written by `save`; errors name the file and the problem."
     path = Path(path)
+    if path.is_dir(): raise IsADirectoryError(f"{path}: is a folder, not a recording file")
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such recording file")
     try: table = pq.read_table(path)
     except Exception as e: _fail(path, f"not a readable Parquet file ({type(e).__name__}: {e})")
@@ -297,6 +312,8 @@ def _installed_version(*packages) -> str:
 def from_lightning(cls:Recording, finder, label:str=None,
                    version:str=None) -> Recording:   # the Lightning that made the curve (default: the installed one); its rule changed in 2.5.3
     "From Lightning's `lr_finder.results` (a dict with 'lr' and 'loss'), or the finder itself."
+    if version is not None and not isinstance(version, str):
+        raise TypeError(f"version: expected a version string such as '2.5.3', got {type(version).__name__}")
     rec = _imported(getattr(finder, 'results', finder), 'lr', 'loss', 'lightning', 'ema beta=0.98, debiased one step off', label)
     rec.meta['tool_version'] = version or _installed_version('lightning', 'pytorch_lightning')
     return rec
