@@ -11,7 +11,7 @@ __all__ = ['MODES', 'DIVERGE_BETA', 'DIVERGE_WARMUP', 'CHECK_EVERY', 'PROGRESS_E
 # %% ../nbs/01_engine.ipynb #d712d313
 import contextlib, copy, functools, inspect, math, numbers, platform, random, time, warnings
 from dataclasses import dataclass
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 import numpy as np, torch
 from torch.torch_version import TorchVersion
 from tqdm.auto import tqdm
@@ -96,6 +96,8 @@ class _Snapshot:
         self.optimizer, modules = optimizer, list(model.modules())
         self.slots = [(mod, kind, name, t) for mod in modules for kind in ('_parameters', '_buffers')
                       for name, t in getattr(mod, kind).items()]
+        self.names = [(names, set(names)) for mod in modules for names in (mod._parameters, mod._buffers)]   # a forward may
+        self.non_persistent = [(mod._non_persistent_buffers_set, set(mod._non_persistent_buffers_set)) for mod in modules]   # add some
         self.tensors = {id(t): t for *_, t in self.slots if t is not None}
         self.values = {k: _cpu_copy(t) for k, t in self.tensors.items()}
         self.grads = {k: None if t.grad is None else _cpu_copy(t.grad) for k, t in self.tensors.items()}
@@ -112,7 +114,16 @@ class _Snapshot:
         "Put everything back as it was when the snapshot was taken; Ctrl-C waits until it is done."
         with sigint_deferred(): self._put_back()
 
+    def seed(self, seed:int):
+        "Seed what `restore` puts back: torch's CPU generator (and CUDA's, where CUDA is in use), numpy's and python's."
+        torch.default_generator.manual_seed(seed)     # not torch.manual_seed: it would also queue a seed for a CUDA not yet started
+        if self.cuda: torch.cuda.manual_seed_all(seed)
+        np.random.seed(seed); random.seed(seed)
+
     def _put_back(self):
+        for names, kept in self.names:
+            for name in [n for n in names if n not in kept]: del names[name]
+        for names, kept in self.non_persistent: names.clear(); names.update(kept)
         for mod, kind, name, t in self.slots: getattr(mod, kind)[name] = t
         for k, t in self.tensors.items():
             t.copy_(self.values[k])
@@ -219,8 +230,8 @@ class _Batches:
 def _loss_source(step, batch) -> str:
     return 'step' if step is not None else 'model(**batch).loss' if isinstance(batch, Mapping) else 'loss_fn'
 
-def _forward(model, batch, loss_fn, step):
-    "`(loss, output, target)` of one batch; output and target are None for a user `step`."
+def _forward(model, batch, loss_fn, step, source='data'):
+    "`(loss, output, target)` of one batch from `source` (the argument named in errors); output and target are None for a user `step`."
     if step is not None: return step(model, batch), None, None
     if isinstance(batch, (tuple, list)) and len(batch) == 2:
         if loss_fn is None:
@@ -233,11 +244,11 @@ def _forward(model, batch, loss_fn, step):
         out = model(**batch)
         loss = out.get('loss') if isinstance(out, Mapping) else getattr(out, 'loss', None)
         if loss is None:
-            raise ValueError("data: dict batches are passed as model(**batch) and need an output with a .loss "
+            raise ValueError(f"{source}: dict batches are passed as model(**batch) and need an output with a .loss "
                              f"(Hugging Face style), but {type(out).__name__} has none; pass step= for other models")
         return loss, out, batch.get('labels')
     what = f"a {type(batch).__name__} of {len(batch)}" if isinstance(batch, (tuple, list)) else f"a {type(batch).__name__}"
-    raise ValueError(f"data: the default step needs (input, target) pairs or dict batches, got {what}; "
+    raise ValueError(f"{source}: the default step needs (input, target) pairs or dict batches, got {what}; "
                      "pass step=lambda model, batch: loss for other batches")
 
 def _check_loss(loss, step, batch):
@@ -276,6 +287,7 @@ def _model_device(model, device) -> torch.device:
     if device is None: return params[0].device
     try: device = torch.device(device)
     except (RuntimeError, TypeError): raise ValueError(f"device: expected a torch.device or a name such as 'cpu' or 'cuda:0', got {device!r}") from None
+    if device.type == 'cpu': device = torch.device('cpu')    # torch has one CPU device: 'cpu:0' names it too
     matching = [d for d in devices if d == device or (device.index is None and d.type == device.type)]
     if not matching:
         raise ValueError(f"device: the model is on {', '.join(sorted(map(str, devices)))} but device={str(device)!r}; "
@@ -383,6 +395,10 @@ def _settings(model, optimizer, *, data, loss_fn, start_lr, end_lr, num_iter, mo
         raise ValueError(f"amp: fp16 autocast on the CPU needs torch >= 2.5 (this is {torch.__version__}); use amp='bf16' or amp=None")
     if grad_clip is not None: grad_clip = _positive(grad_clip, 'grad_clip')
     if repeats is not None: repeats = _int(repeats, 'repeats', 1)
+    for name, d in (('data', data), ('val_data', val_data)):
+        if (repeats or 1) > 1 and isinstance(d, Iterator):
+            raise ValueError(f"{name}: an iterator (a generator?) is used up by the first of the repeats={repeats} sweeps; "
+                             "pass a list or a DataLoader")
     if seed is not None: seed = _int(seed, 'seed', 0, 2**32 - (repeats or 1) + 1)   # numpy takes seeds below 2**32
     if label is not None and not isinstance(label, str): raise TypeError(f"label: expected a string, got {type(label).__name__}")
     return _Settings(data=data, loss_fn=loss_fn, step=step, val_data=val_data, on_check=on_check, device=device, start_lr=start0,
@@ -426,8 +442,9 @@ def _metric_value(v, name):
     "A metric's value for one batch: a scalar tensor still on its device, or a float (a CPU tensor's: nothing to wait for)."
     if isinstance(v, torch.Tensor):
         if v.numel() != 1: raise ValueError(f"metrics[{name!r}]: must return one number per batch, got shape {tuple(v.shape)}")
+        if v.dtype.is_complex: raise TypeError(f"metrics[{name!r}]: must return a real number, got a {v.dtype} tensor")
         return v.item() if v.is_cpu else v.detach().reshape(())
-    if isinstance(v, (int, float, np.number)) and not isinstance(v, bool): return float(v)
+    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool): return float(v)
     raise TypeError(f"metrics[{name!r}]: must return a number or a scalar tensor, got {type(v).__name__}")
 
 def _per_step(values, accum):
@@ -568,6 +585,7 @@ class _Rows:
         self.losses, self.cols, self.vals = [], {k: [] for k in metrics}, {}                 # checked, on the host
         self.pending, self.pending_metrics, self.pending_vals = [], {k: [] for k in metrics}, {}   # not yet checked
         self.stop_asked = False     # on_check asked to stop (several ranks: at the next check)
+        self.stopped = None         # (row, reason) where the stop rule ended the sweep, once it has
 
     def add(self, loss, out, target):
         "One batch's loss (and metrics), still on the device (on the CPU, already a float: nothing to wait for)."
@@ -608,13 +626,14 @@ class _Rows:
         for i in keys: self.pending_vals.pop(i, None)
         self.losses.extend(step_losses)
         j, why = self.rule.first_stop(step_losses)
+        if j is not None: self.stopped = start + j, why   # before the hook and the bar: Ctrl-C in them keeps it
         rows = upto if j is None else start + j + 1
         if self.on_check is not None and self._on_check(rows) is True and j is None and reason is None and upto < self.total:
             if self.ranks is None: reason = 'stopped'
             else: self.stop_asked = True
         if self.progress is not None:
             self.progress.show(upto, self.lrs[upto-1], self.rule.smoothed, last=upto == self.total or j is not None or reason is not None)
-        return (None, reason) if j is None else (start + j, why)
+        return (None, reason) if j is None else self.stopped
 
 # %% ../nbs/01_engine.ipynb #f111db06
 class _Step:
@@ -666,7 +685,7 @@ class _Step:
         self.model.eval()
         try:
             with torch.no_grad(), self.autocast():
-                return sum(_forward(self.model, b, self.loss_fn, self.step)[0].float() for b in batches) / len(batches)
+                return sum(_forward(self.model, b, self.loss_fn, self.step, 'val_data')[0].float() for b in batches) / len(batches)
         finally: self.model.train()
 
 # %% ../nbs/01_engine.ipynb #871e0e42
@@ -705,7 +724,7 @@ def _sweep(model, optimizer, s:_Settings, snap:_Snapshot, ranks=None, repeat:int
     t0 = time.perf_counter()
     try:
         try:
-            if seed is not None: torch.manual_seed(seed); np.random.seed(seed); random.seed(seed)
+            if seed is not None: snap.seed(seed)
             batches = _Batches(s.data, s.device)   # iterating a DataLoader draws from the RNG, so only after the snapshot
             batch_size = _batch_size(batches.peek())
             val_batches = None if s.val_data is None else [_to(b, s.device) for b in s.val_data]
@@ -722,7 +741,8 @@ def _sweep(model, optimizer, s:_Settings, snap:_Snapshot, ranks=None, repeat:int
                     stop_at, why = rows.check(done, done)
                     if why is not None: stop_reason = why; break
         except KeyboardInterrupt as e:
-            stop_at, why = rows.check(done, done) if ranks is None else rows.check(next_check(), done, _INTERRUPTED, e, time.time())
+            stop_at, why = rows.stopped or (rows.check(done, done) if ranks is None else   # a stop found before Ctrl-C stands
+                                            rows.check(next_check(), done, _INTERRUPTED, e, time.time()))
             stop_reason = why if stop_at is not None else 'interrupted'
         except DistributedRangeTestError: raise
         except Exception as e:

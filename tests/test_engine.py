@@ -264,6 +264,35 @@ def test_interrupt_without_restore_keeps_swept_state_and_partial_recording():
     assert opt.param_groups[0]['lr'] == sweep_lrs(1e-7, 10., 30)[7]   # the lr of the step that was cut off
 
 
+def test_ctrl_c_in_the_check_that_found_the_stop_keeps_the_stop():
+    "Ctrl-C landing in the hook (or the bar) of the check whose block holds the divergence: the Recording still ends there."
+    def sweep(on_check=None):
+        torch.manual_seed(0); net = Net()
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            return range_test(net, torch.optim.SGD(net.parameters(), lr=0.1), make_data(), F.cross_entropy, start_lr=1e-3,
+                              end_lr=1e4, num_iter=64, extend=None, check_every=16, progress=False, seed=0, on_check=on_check)
+    whole = sweep()
+    assert whole.meta['stop_reason'] == 'diverged' and len(whole) % 16, whole      # stopped inside a block
+    def ctrl_c(lrs, losses, total):
+        if len(losses) == len(whole): raise KeyboardInterrupt
+    cut_short = sweep(ctrl_c)
+    assert (len(cut_short), cut_short.meta['stop_reason']) == (len(whole), 'diverged')
+    assert np.array_equal(cut_short.losses, whole.losses)
+
+
+def test_seed_leaves_a_cuda_not_yet_started_alone(monkeypatch):
+    "seed= seeds what the restore puts back; torch.manual_seed would also queue a seed for CUDA, which nothing undoes."
+    calls = []
+    monkeypatch.setattr(torch.cuda, 'manual_seed_all', calls.append)
+    assert not torch.cuda.is_initialized()
+    net = Net()
+    rec = range_test(net, torch.optim.SGD(net.parameters(), lr=0.1), make_data(), F.cross_entropy, num_iter=8, progress=False, seed=7)
+    assert calls == [] and rec.meta['seed'] == 7
+    torch.manual_seed(7)                                   # (what the engine used to call does queue one)
+    assert calls == [7]
+
+
 def test_restore_keeps_tensor_identity_and_frees_new_optimizer_state():
     torch.manual_seed(0)
     net = Net()
