@@ -17,7 +17,7 @@ import numpy as np
 from typing import Annotated
 from fastcore.script import call_parse, anno_parser
 import lrwidgets
-from .recording import Recording, atomic_write, check_writable, sigint_deferred
+from .recording import Recording, as_recordings, atomic_write, check_writable, sigint_deferred
 
 # %% ../nbs/05_cli.ipynb #567d3be4
 DATASETS = ('digits', 'wine', 'breast_cancer')  # classification sets bundled with scikit-learn: nothing is downloaded
@@ -66,7 +66,8 @@ def _checked(key, value, source):
     if typ is str: v = v.strip()
     if typ is float and not math.isfinite(v): bad('a finite number')
     if key in LIMITS and not LIMITS[key][0] <= v <= LIMITS[key][1]: bad(f"a whole number from {LIMITS[key][0]:,} to {LIMITS[key][1]:,}")
-    if key in ('start_lr', 'end_lr', 'diverge_th') and v <= 0: bad('a number > 0')
+    if key in ('start_lr', 'end_lr') and v <= 0: bad('a number > 0')
+    if key == 'diverge_th' and not v > 1: bad('a number > 1')
     if key in ('weight_decay',) and v < 0: bad('a number >= 0')
     if key == 'momentum' and not 0 <= v < 1: bad('a number in [0, 1)')
     choices = dict(dataset=DATASETS, model=MODELS, optimizer=OPTIMIZERS, mode=MODES).get(key)
@@ -77,7 +78,7 @@ def _checked(key, value, source):
 def _read_ini(path:Path) -> dict:
     "The `[DEFAULT]` settings of the ini file `path`, or a `ConfigError` naming it."
     cp = configparser.ConfigParser(interpolation=None)
-    try: cp.read_string(path.read_text(encoding='utf-8'), source=str(path))
+    try: cp.read_string(path.read_text(encoding='utf-8-sig'), source=str(path))   # -sig: a BOM from Windows' editors is dropped
     except UnicodeDecodeError as e: raise ConfigError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
     except configparser.Error as e:
         raise ConfigError(f"{path}: not a valid ini file ({type(e).__name__}: {' '.join(str(e).split())})") from None
@@ -173,6 +174,10 @@ def check_device(device:str) -> str:
         raise ConfigError(f"device = {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
     if d.type == 'mps' and not torch.backends.mps.is_available():
         raise ConfigError(f"device = {device!r}: MPS is not available here; use device = cpu")
+    if d.type == 'meta': raise ConfigError(f"device = {device!r}: the meta device holds no values to train; use device = cpu")
+    if d.type not in ('cpu', 'cuda', 'mps'):
+        try: torch.empty(0, device=d)
+        except Exception as e: raise ConfigError(f"device = {device!r}: torch cannot use it here ({type(e).__name__}: {e})") from None
     return device
 
 # %% ../nbs/05_cli.ipynb #669fbd86
@@ -209,17 +214,21 @@ def run_experiment(cfg:dict, progress:bool=True) -> list:
 
 # %% ../nbs/05_cli.ipynb #c425bda9
 def suggestions(rec, rules=None, **kw) -> dict:
-    "`{rule: Suggestion}` for each of `rules` (default: all of `RULES`, the default rule first)."
-    from lrwidgets.analysis import suggest, RULES, DEFAULT_RULE
-    rules = rules or [DEFAULT_RULE] + [r for r in RULES if r != DEFAULT_RULE]
+    "`{rule: Suggestion}` for each of `rules` (default: all of `RULES`, first the one `suggest` reads `rec` with by default)."
+    from lrwidgets.analysis import suggest, RULES, default_settings
+    first = default_settings(as_recordings(rec, 'rec')[0])[0]     # an imported curve: its own tool's rule
+    rules = rules or [first] + [r for r in RULES if r != first]
     return {r: suggest(rec, rule=r, **kw) for r in rules}
 
 # %% ../nbs/05_cli.ipynb #4b2d3a90
-def suggestion_table(sugs:dict) -> str:
+def suggestion_table(sugs:dict,           # {rule: Suggestion}
+                     default:str=None     # the rule `suggest` uses by default, starred (None: DEFAULT_RULE)
+                    ) -> str:
     "A plain-text table of `{rule: Suggestion}`, then each distinct warning with the rules that gave it."
     from lrwidgets.analysis import DEFAULT_RULE, num_text
+    default = default or DEFAULT_RULE
     rows = [('rule', 'lr', 'lower', 'upper', 'reason')]
-    rows += [(r + ('*' if r == DEFAULT_RULE else ''), num_text(s.lr, '-'), num_text(s.lower, '-'), num_text(s.upper, '-'), str(s.reason)) for r, s in sugs.items()]
+    rows += [(r + ('*' if r == default else ''), num_text(s.lr, '-'), num_text(s.lower, '-'), num_text(s.upper, '-'), str(s.reason)) for r, s in sugs.items()]
     w = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ['  '.join(c.ljust(w[i]) for i, c in enumerate(row[:4])) + '  ' + row[4] for row in rows]
     warned = {}
@@ -245,7 +254,9 @@ def _paths_text(paths:list) -> str:
     return " and ".join(map(str, paths)) if len(paths) <= 2 else f"{paths[0]} to {paths[-1]}"
 
 def _out_paths(out) -> tuple:
-    "`<out>.parquet`, `<out>.html` (a given .parquet/.html suffix is dropped first)."
+    "`<out>.parquet`, `<out>.html` (a given .parquet/.html suffix is dropped first); a ValueError if `out` names a folder."
+    if str(out).endswith(('/', os.sep)) or Path(out).is_dir():
+        raise ValueError(f"is a folder; give a file prefix in it, such as {Path(out) / 'run'}")
     out = Path(out)
     if out.suffix in ('.parquet', '.html'): out = out.with_suffix('')
     return Path(f"{out}.parquet"), Path(f"{out}.html")
@@ -279,15 +290,17 @@ def lrwidgets_run(config:str=None,    # experiment ini file (default: ./settings
     source = config or ('./settings.ini' if Path('settings.ini').is_file() else 'built-in defaults')
     cfg = read_config(config, device=device, num_iter=num_iter, start_lr=start_lr, end_lr=end_lr, repeats=repeats, out=out)
     try: check_device(cfg['device'])
-    except ConfigError as e: raise (UsageError(f"--device: {e}") if device else e) from None
-    pq_path, html_path = _out_paths(cfg['out'])
+    except ConfigError as e: raise (UsageError(f"--device: {e}") if device else ConfigError(f"{source}: {e}")) from None
+    try: pq_path, html_path = _out_paths(cfg['out'])
+    except ValueError as e: raise (UsageError(f"--out {out!r}: {e}") if out else ConfigError(f"{source}: out = {cfg['out']!r}: {e}")) from None
     k = cfg['repeats']
     pq_paths = _run_paths(pq_path, k)
     for p in (*pq_paths, html_path): _check_out(p, '--out' if out else f"out = {cfg['out']!r}")
     print(f"experiment ({source}): {cfg['dataset']}, {cfg['model']}, {cfg['optimizer']}, batch {cfg['batch_size']}; "
           f"lr {cfg['start_lr']:g} -> {cfg['end_lr']:g} ({cfg['mode']}), {cfg['num_iter']} iterations"
           f"{f', {k} runs' if k > 1 else ''} on {cfg['device']}", flush=True)
-    recs = run_experiment(cfg, progress=not no_progress)
+    try: recs = run_experiment(cfg, progress=not no_progress)
+    except ConfigError as e: raise ConfigError(f"{source}: {e}") from None     # a setting only the data can check (batch_size)
     if recs[-1].meta.get('stop_reason') == 'interrupted':
         partial = [p.with_name(p.stem + '.interrupted.parquet') for p in pq_paths[:len(recs)]]
         pq_path.parent.mkdir(parents=True, exist_ok=True)
@@ -295,14 +308,21 @@ def lrwidgets_run(config:str=None,    # experiment ini file (default: ./settings
         kept = f"the partial run ({len(recs[-1])} iterations) is in {partial[-1]}" + (
                f", the {len(recs) - 1} finished before it in {', '.join(map(str, partial[:-1]))}" if len(recs) > 1 else '')
         raise Interrupted(f"{kept}; {_paths_text(pq_paths)} and {html_path} are untouched")
-    for rec in recs: print(repr(rec))
-    print(suggestion_table(suggestions(recs if k > 1 else recs[0])), flush=True)
     pq_path.parent.mkdir(parents=True, exist_ok=True)
-    saved = _paths_text(pq_paths)
-    try: text = report_html(recs)
+    saved, are = _paths_text(pq_paths), 'runs are' if k > 1 else 'run is'
+    def keep_runs():
+        with sigint_deferred():
+            for rec, p in zip(recs, pq_paths): rec.save(p)
+    try:
+        for rec in recs: print(repr(rec))
+        print(suggestion_table(suggestions(recs if k > 1 else recs[0])), flush=True)
+        text = report_html(recs)
+    except KeyboardInterrupt:                   # the sweeps are done: keep them, the report can be made from them
+        keep_runs()
+        raise Interrupted(f"the {are} saved in {saved}; {html_path} was not written (lrwidgets report makes it from them)") from None
     except ValueError as e:                     # a run no setting can read: keep it, say the report was not made
-        for rec, p in zip(recs, pq_paths): rec.save(p)
-        raise ValueError(f"no report: {e}; the run{'s are' if k > 1 else ' is'} saved in {saved} ({html_path} was not written)") from None
+        keep_runs()
+        raise ValueError(f"no report: {e}; the {are} saved in {saved} ({html_path} was not written)") from None
     with sigint_deferred():
         for rec, p in zip(recs, pq_paths): rec.save(p)
         atomic_write(html_path, lambda tmp: Path(tmp).write_text(text, encoding='utf-8'))
@@ -339,8 +359,8 @@ def _threshold(s):
     if s is None: return 'default'
     if str(s).lower() in ('off', 'none'): return None
     try: v = float(s)
-    except ValueError: raise UsageError(f"--diverge-th: expected a number > 0 or 'off', got {s!r}") from None
-    if not v > 0 or not math.isfinite(v): raise UsageError(f"--diverge-th: expected a number > 0 or 'off', got {s!r}")
+    except ValueError: raise UsageError(f"--diverge-th: expected a number > 1 or 'off', got {s!r}") from None
+    if not v > 1 or not math.isfinite(v): raise UsageError(f"--diverge-th: expected a number > 1 or 'off', got {s!r}")
     return v
 
 @call_parse
@@ -358,7 +378,7 @@ def lrwidgets_suggest(path:Annotated[str, {'nargs': '+'}], # saved Recordings (.
     if th != 'default': kw['diverge_th'] = th
     recs = [Recording.load(p) for p in _paths(path)]
     sugs = suggestions(recs if len(recs) > 1 else recs[0], [rule] if rule else None, **kw)
-    print(jsonlib.dumps({r: _sug_json(s) for r, s in sugs.items()}, indent=1) if json else suggestion_table(sugs))
+    print(jsonlib.dumps({r: _sug_json(s) for r, s in sugs.items()}, indent=1) if json else suggestion_table(sugs, next(iter(sugs))))
     return sugs
 
 # %% ../nbs/05_cli.ipynb #2eed3cc7

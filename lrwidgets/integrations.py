@@ -9,7 +9,7 @@ __all__ = ['trainer_settings', 'trainer_range_test', 'training_args_for', 'use_l
            'lightning_range_test']
 
 # %% ../nbs/06_integrations.ipynb #1f76e83e
-import contextlib, warnings
+import contextlib, math, numbers, warnings
 from collections.abc import Mapping
 import torch
 from .engine import range_test
@@ -40,14 +40,18 @@ def _samplers(dl) -> list:
 
 # %% ../nbs/06_integrations.ipynb #198a8627
 @contextlib.contextmanager
-def _attrs_kept(*objs):
-    "Afterwards every attribute of `objs` is as found (lists copied; torch generators' states too)."
+def _attrs_kept(*objs, on_error_only:bool=False):
+    "Afterwards (with `on_error_only`: after an error only) every attribute of `objs` is as found (lists copied; torch generators' states too)."
     saved = [(o, {k: list(v) if isinstance(v, list) else v for k, v in vars(o).items()}) for o in objs if hasattr(o, '__dict__')]
     gens = [(g, g.get_state()) for _, d in saved for g in d.values() if isinstance(g, torch.Generator)]
-    try: yield
+    ok = False
+    try:
+        yield
+        ok = True
     finally:
-        for g, s in gens: g.set_state(s)
-        for o, d in saved: vars(o).clear(); vars(o).update(d)
+        if not (ok and on_error_only):
+            for g, s in gens: g.set_state(s)
+            for o, d in saved: vars(o).clear(); vars(o).update(d)
 
 # %% ../nbs/06_integrations.ipynb #0fd258e4
 @contextlib.contextmanager
@@ -72,10 +76,17 @@ def _amp(mixed_precision:str, who:str):
     raise ValueError(f"{who}: mixed precision {mixed_precision!r} is not supported by range_test (it runs 'bf16' or 'fp16'); "
                      f"pass amp= yourself to override")
 
+# %% ../nbs/06_integrations.ipynb #f718b80b
+def _has(obj, name:str, what:str, *attrs):
+    "`obj` if it has every one of `attrs`, else a TypeError naming the argument `name` and `what` it expects."
+    missing = [a for a in attrs if not hasattr(obj, a)]
+    if missing: raise TypeError(f"{name}: expected {what}, got {type(obj).__name__} (without {', '.join(missing)})")
+    return obj
+
 # %% ../nbs/06_integrations.ipynb #611c421e
 def trainer_settings(trainer) -> dict:
     "The `range_test` keywords a Hugging Face `Trainer`'s `TrainingArguments` imply (accumulation, clipping, mixed precision)."
-    a = trainer.args
+    a = _has(trainer, 'trainer', 'a transformers.Trainer', 'args').args
     return dict(accum_steps=a.gradient_accumulation_steps, grad_clip=a.max_grad_norm if a.max_grad_norm else None,
                 amp=_amp('bf16' if a.bf16 else 'fp16' if a.fp16 else None, 'trainer.args'))
 
@@ -84,6 +95,7 @@ def trainer_range_test(trainer,          # a `transformers.Trainer` with a train
                        **kwargs          # `range_test` keywords (num_iter, end_lr, ...); they override the Trainer's settings
                       ) -> Recording:
     "`range_test` on a Trainer's model, optimizer (or the one it would create), training batches and loss, with its settings."
+    _has(trainer, 'trainer', 'a transformers.Trainer', 'args', 'model', 'create_optimizer', 'compute_loss')
     if getattr(trainer, 'train_dataset', None) is None:
         raise ValueError("trainer: has no train_dataset, and a range test trains on batches; pass train_dataset= to the Trainer, "
                          "or call range_test(model, optimizer, data) yourself")
@@ -104,8 +116,8 @@ def _lr_of(lr, who:str) -> float:
     "A float lr from a float or a Suggestion (its `.lr`)."
     v = getattr(lr, 'lr', lr)
     if v is None: raise ValueError(f"{who}: the suggestion has no lr ({getattr(lr, 'reason', '')}); pick an lr yourself")
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
-        raise ValueError(f"{who}: lr must be a positive number or a Suggestion with one, got {lr!r}")
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < v < math.inf:
+        raise ValueError(f"{who}: lr must be a positive finite number or a Suggestion with one, got {lr!r}")
     return float(v)
 
 # %% ../nbs/06_integrations.ipynb #032b796f
@@ -131,6 +143,7 @@ def use_lr(trainer,                     # a `transformers.Trainer`
            set_max_steps:bool=True      # train exactly as long as the schedule (`args.max_steps = total_steps`)
           ) -> dict:
     "Make `trainer.train()` really use `lr` (and `schedule`): new args, and no cached optimizer or scheduler. Returns what changed."
+    _has(trainer, 'trainer', 'a transformers.Trainer', 'args', 'create_optimizer')
     hf = schedule is None or hasattr(schedule, 'training_args')
     if not hf and not isinstance(schedule, Schedule): raise TypeError(f"schedule: expected a lrwidgets Schedule, got {type(schedule).__name__}")
     if hf: changes = training_args_for(lr, schedule)
@@ -138,11 +151,12 @@ def use_lr(trainer,                     # a `transformers.Trainer`
     if not hf and set_max_steps: changes['max_steps'] = schedule.total_steps
     if not set_max_steps: changes.pop('max_steps', None)
     if getattr(trainer.args, 'warmup_ratio', 0) and 'warmup_steps' in changes: changes['warmup_ratio'] = 0.0   # older transformers
-    for k, v in changes.items(): setattr(trainer.args, k, v)
-    trainer.optimizer, trainer.lr_scheduler = None, None   # Trainer.create_optimizer keeps a cached one: the new lr would be ignored
-    if not hf:   # the Trainer keeps an optimizer and a scheduler it did not create itself (it makes only what is None) ...
-        trainer.lr_scheduler = schedule.to_torch(trainer.create_optimizer())
-        trainer._created_lr_scheduler = False   # ... but drops a scheduler it believes its own, from an earlier train()
+    with _attrs_kept(trainer, trainer.args, on_error_only=True):   # a schedule that cannot drive its optimizer changes nothing
+        for k, v in changes.items(): setattr(trainer.args, k, v)
+        trainer.optimizer, trainer.lr_scheduler = None, None   # Trainer.create_optimizer keeps a cached one: the new lr would be ignored
+        if not hf:   # the Trainer keeps an optimizer and a scheduler it did not create itself (it makes only what is None) ...
+            trainer.lr_scheduler = schedule.to_torch(trainer.create_optimizer())
+            trainer._created_lr_scheduler = False   # ... but drops a scheduler it believes its own, from an earlier train()
     return changes
 
 # %% ../nbs/06_integrations.ipynb #a3b3be85
@@ -150,7 +164,7 @@ def trainer_schedule(trainer,                 # a `transformers.Trainer`
                      num_training_steps:int=None # its optimizer steps (default: `args.max_steps`)
                     ) -> Schedule:
     "The schedule `trainer.train()` will use, from its arguments, as a `Schedule` (HF's by name, see `hf_schedule`)."
-    a = trainer.args
+    a = _has(trainer, 'trainer', 'a transformers.Trainer', 'args').args
     T = num_training_steps or (a.max_steps if a.max_steps and a.max_steps > 0 else None)
     if T is None: raise ValueError("trainer: args.max_steps is not set; pass num_training_steps (the Trainer's optimizer steps)")
     if getattr(trainer, 'lr_scheduler', None) is not None and not getattr(trainer, '_created_lr_scheduler', True):
@@ -166,6 +180,7 @@ def accelerate_range_test(accelerator,   # an `accelerate.Accelerator`
                           **kwargs       # `range_test` keywords; they override the Accelerator's settings
                          ) -> Recording:
     "`range_test` with an Accelerator's gradient accumulation and mixed precision; its dataloader and gradient state left as found."
+    _has(accelerator, 'accelerator', 'an accelerate.Accelerator', 'gradient_accumulation_steps', 'mixed_precision', 'gradient_state')
     settings = dict(accum_steps=accelerator.gradient_accumulation_steps, amp=_amp(str(accelerator.mixed_precision), 'accelerator'))
     with _state_kept(dataloader, accelerator.gradient_state) as data:
         return range_test(model, _unwrapped(optimizer), data, loss_fn, **{**settings, **kwargs})
@@ -214,6 +229,7 @@ def lightning_range_test(module,        # a `LightningModule` with configure_opt
                          **kwargs       # `range_test` keywords (amp, accum_steps, grad_clip: Lightning's Trainer settings are not read)
                         ) -> Recording:
     "`range_test` on a LightningModule: its optimizer from configure_optimizers, its loss from training_step, `self.log` silent."
+    _has(module, 'module', 'a LightningModule', 'configure_optimizers', 'training_step')
     optimizer = _lightning_optimizer(module)
     if data is None: data = module.train_dataloader()
     elif hasattr(data, 'train_dataloader') and hasattr(data, 'setup'):

@@ -26,7 +26,10 @@ def test_builtin_defaults_are_the_repos_settings_ini(tmp_path, monkeypatch):
     (('suggest',), 2, 'the following arguments are required: path'),
     (('suggest', SHIPPED, '--rule', 'magic'), 2, "unknown rule 'magic'"),
     (('suggest', SHIPPED, '--window', '0'), 2, '--window: expected a whole number >= 1'),
-    (('suggest', SHIPPED, '--diverge-th', 'big'), 2, "--diverge-th: expected a number > 0 or 'off'"),
+    (('suggest', SHIPPED, '--diverge-th', 'big'), 2, "--diverge-th: expected a number > 1 or 'off'"),
+    (('suggest', SHIPPED, '--diverge-th', '0.5'), 2, "--diverge-th: expected a number > 1 or 'off', got '0.5'"),
+    (('run', '--out', '.'), 2, "--out '.': is a folder; give a file prefix in it"),
+    (('run', '--device', 'meta'), 2, "--device: device = 'meta': the meta device holds no values"),
     (('run', '--num-iter', 'many'), 2, "invalid int value: 'many'"),
     (('run', '--num-iter', '1'), 2, '--num-iter: num_iter = 1: expected a whole number from 2 to 10,000,000'),
     (('run', '--num-iter', str(10**12)), 2, '--num-iter: num_iter = 1000000000000: expected a whole number from 2 to 10,000,000'),
@@ -63,7 +66,11 @@ def test_help_exits_0_and_says_what_options_do():
     ("[DEFAULT]\nnum_iter = 1000000000000\n", "num_iter = '1000000000000': expected a whole number from 2 to 10,000,000"),
     ("[DEFAULT]\nepochs = 10000000000\n", "epochs = '10000000000': expected a whole number from 1 to 1,000,000"),
     ("[DEFAULT]\nmode = cubic\n", "mode = 'cubic': expected one of exp, linear"),
-    ("[DEFAULT]\nbatch_size = 5000\n", 'batch_size = 5000: more than the 1438 training rows of digits'),
+    ("[DEFAULT]\nbatch_size = 5000\n", 'bad.ini: batch_size = 5000: more than the 1438 training rows of digits'),
+    ("[DEFAULT]\ndevice = meta\n", "bad.ini: device = 'meta': the meta device holds no values"),
+    ("[DEFAULT]\ndiverge_th = 0.5\n", "bad.ini: diverge_th = '0.5': expected a number > 1"),
+    ("[DEFAULT]\nout = runs/\n", "bad.ini: out = 'runs/': is a folder"),
+    ("\ufeff[DEFAULT]\nmode = cubic\n", "mode = 'cubic': expected one of exp, linear"),   # a BOM is not the ini's first line
     ("[DEFAULT]\nseed = 1\nseed = 2\n", 'not a valid ini file (DuplicateOptionError'),
 ])
 def test_bad_config_file(text, words, tmp_path):
@@ -256,6 +263,20 @@ def test_ctrl_c_during_the_sweep_exits_130_and_keeps_existing_outputs(tmp_path):
     part = Recording.load(tmp_path/'out/run.run1.interrupted.parquet')
     assert part.meta['stop_reason'] == 'interrupted' and 0 < len(part) < 2_000_000
     assert sorted(p.name for p in (tmp_path/'out').iterdir()) == ['run.html', 'run.run1.interrupted.parquet', 'run.run1.parquet']
+
+def test_ctrl_c_while_the_report_is_made_keeps_the_finished_runs(tmp_path):
+    "A real SIGINT after the table is printed, while the report is built: exit 130, the five finished runs saved, no report."
+    out = open(tmp_path/'stdout.txt', 'w+')
+    p = subprocess.Popen(['lrwidgets', 'run', '--num-iter', '60', '--out', 'o/run', '--no-progress'], cwd=tmp_path,
+                         stdout=out, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while 'cautious*' not in (tmp_path/'stdout.txt').read_text() and time.time() < deadline and p.poll() is None: time.sleep(0.05)
+    p.send_signal(signal.SIGINT)                                              # the report takes seconds: it is being made now
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130, (p.returncode, err)
+    assert 'the runs are saved in o/run.run1.parquet to o/run.run5.parquet; o/run.html was not written' in err, err
+    assert 'Traceback' not in err and not (tmp_path/'o/run.html').exists()
+    for i in range(1, 6): assert Recording.load(tmp_path/f'o/run.run{i}.parquet').meta['stop_reason'] != 'interrupted'
 
 def test_a_run_no_setting_can_read_is_kept_without_a_report(tmp_path):
     "lr 1e30 gives a NaN loss at the second step: no grid setting gives a suggestion; the run is saved anyway and the exit code says 1."
