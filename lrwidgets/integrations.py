@@ -76,7 +76,7 @@ def _amp(mixed_precision:str, who:str):
     raise ValueError(f"{who}: mixed precision {mixed_precision!r} is not supported by range_test (it runs 'bf16' or 'fp16'); "
                      f"pass amp= yourself to override")
 
-# %% ../nbs/06_integrations.ipynb #f718b80b
+# %% ../nbs/06_integrations.ipynb #017cb039
 def _has(obj, name:str, what:str, *attrs):
     "`obj` if it has every one of `attrs`, else a TypeError naming the argument `name` and `what` it expects."
     missing = [a for a in attrs if not hasattr(obj, a)]
