@@ -28,8 +28,11 @@ DIVERGE_THS = (1.5, 2., 3., 4., 5., 6., 8., 10., None)    # divergence threshold
 SMOOTHINGS = ('ema', 'sma')                                # smoothing kinds (see `analysis.smooth`)
 AXES = ('windows', 'kinds', 'thresholds', 'rules')         # the grid's controls, outermost first
 
-def _grid_values(values, default):
-    "`values` with `default` added, sorted (None last)."
+def _grid_values(values, default, name:str):
+    "`values` (a list; one value: a list of it) with `default` added, sorted (None last); a ValueError naming `name` for others."
+    values = [values] if values is None or isinstance(values, numbers.Real) else values
+    if isinstance(values, str) or not all(v is None or isinstance(v, numbers.Real) for v in values):
+        raise ValueError(f"{name}: expected numbers (or None), got {values!r}")
     vs = set(values) | {default}
     return sorted(v for v in vs if v is not None) + ([None] if None in vs else [])
 
@@ -48,7 +51,7 @@ def _column(a) -> str:
 def _slice_of(v, base):
     "`start` such that `v == base[start:start+len(v)]` exactly, or None; None too if `v` is under a quarter of `base`."
     v, base = np.asarray(v), np.asarray(base)
-    if not len(base) <= 4*len(v) <= 4*len(base) or v.dtype.kind not in 'iuf' or base.dtype.kind not in 'iuf': return None
+    if not len(v) or not len(base) <= 4*len(v) <= 4*len(base) or v.dtype.kind not in 'iuf' or base.dtype.kind not in 'iuf': return None
     for start in np.flatnonzero(base[:len(base) - len(v) + 1] == v[0]):
         if np.array_equal(base[start:start + len(v)], v): return int(start)
     return None
@@ -126,7 +129,8 @@ def report_grid(rec,                      # a Recording, or a list of them (runs
     "The analysis of `rec` over every combination of the controls, as the report's page stores it."
     runs = as_recordings(rec, 'rec')
     rule0, window0 = default_settings(runs[0])      # where the page opens: what `suggest(rec)` reads (an imported curve: its tool's rule, window 1)
-    windows, ths = _grid_values(windows, window0), _grid_values(diverge_ths, DEFAULT_DIVERGE_TH)
+    windows, ths = _grid_values(windows, window0, 'windows'), _grid_values(diverge_ths, DEFAULT_DIVERGE_TH, 'diverge_ths')
+    rules, kinds = ([v] if isinstance(v, str) else v for v in (rules, kinds))   # one name: a list of it, not of its letters
     rules = list(rules or RULES)
     unknown = [r for r in rules if r not in RULES]
     if unknown: raise ValueError(f"rules: unknown rule(s) {unknown}; choose from {list(RULES)}")
@@ -294,7 +298,7 @@ def report_html(rec, **grid_kw) -> str:
     root = column(row(win, kind, th, rule, stylesheets=[InlineStyleSheet(css=_WRAP_CSS)]), readout, rt_layout, preview,
                   sizing_mode='stretch_width')                                          # as wide as the window
     n_entries = len(grid['combos'])
-    about = lambda r: f"{r.label!r}: {len(r)} iterations, lr {r.lrs[0]:.3g} → {r.lrs[-1]:.3g}"
+    about = lambda r: f"{r.label!r}: {len(r)} iterations" + (f", lr {r.lrs[0]:.3g} → {r.lrs[-1]:.3g}" if len(r) else '')
     note = ((f"Range test {about(runs[0])}. " if len(runs) == 1 else
              f"{len(runs)} runs of one range test ({'; '.join(map(about, runs))}); the suggestion is the median of theirs. ") +
             f"Analysed in Python by lrwidgets {lrwidgets.__version__} for {n_entries} settings "

@@ -66,7 +66,7 @@ class LiveRangeTest(FreshPlots, W.VBox):
         self.plot = BatchedBokehModel(self.layout_bokeh, layout=W.Layout(width='100%'))
         super().__init__([W.HBox([self.stop_button, self.status]), self.plot], layout=W.Layout(width='100%'))
         self._stop, self._done, self._last = threading.Event(), threading.Event(), time.monotonic()   # first redraw: an interval in
-        _in_worker(self._run, (model, optimizer, data, loss_fn), dict(progress=False, **range_test_kw))
+        _in_worker(self._run, (model, optimizer, data, loss_fn), {'progress': False, **range_test_kw})   # off unless asked for
 
     def stop(self):
         "End the sweep at its next check (the engine then restores the model and keeps the rows so far)."
@@ -107,7 +107,7 @@ def _run(self:LiveRangeTest, args, kw):
         self.recording = rec = range_test(*args, on_check=self._on_check, **kw)
         self.dashboard = LRDashboard(rec, steps_per_epoch=self.steps_per_epoch, epochs=self.epochs)
         self.dashboard.refresh_plots()           # its views are created now, after the link's patches
-        self.status.value = f"{len(rec)} steps recorded ({rec.meta.get('stop_reason')})"
+        self.status.value = '; '.join(f"{len(r)} steps recorded ({r.meta.get('stop_reason')})" for r in (rec if isinstance(rec, list) else [rec]))
         self.children = [self.status, self.dashboard]
     except Exception as e:                       # the sweep's error, or the dashboard's over its recording
         self.error = e

@@ -11,7 +11,7 @@ __all__ = ['FRAME_TH', 'MAX_EPOCH_MARKS', 'Buckets', 'downsample', 'centred', 'd
            'schedule_data', 'schedule_figure', 'live_data', 'live_figure']
 
 # %% ../nbs/04a_plots.ipynb #a4772b98
-import math, numbers, re, weakref
+import html, math, numbers, re, weakref
 import numpy as np
 from bokeh.layouts import column
 from bokeh.models import (ColumnDataSource, CustomJS, DataRange1d, Grid, HoverTool, Legend, LegendItem, LinearAxis, LinearScale,
@@ -191,7 +191,7 @@ def frame_end(smoothed,      # a run's smoothed losses
     "The end of the informative part of a curve: before `cut`, and before the smoothed loss first exceeds `FRAME_TH` × its best."
     sm = np.asarray(smoothed, 'float64')[:cut]
     best = np.fmin.accumulate(np.where(np.isfinite(sm), sm, np.inf)) if len(sm) else sm
-    over = np.flatnonzero(~np.isfinite(sm) | ((best > 0) & (sm > FRAME_TH * best)))
+    with np.errstate(invalid='ignore'): over = np.flatnonzero((best > 0) & (sm > FRAME_TH * best))   # NaN, kept without a cut, is skipped
     return int(over[0]) if len(over) else int(cut)
 
 # %% ../nbs/04a_plots.ipynb #b7e2f0b3
@@ -203,6 +203,7 @@ def frame(recs, analyses) -> dict:
         else:
             e = frame_end(a.smoothed, a.cut)
             raw, sm, sl = _sample(rec.losses[:e]), _sample(np.asarray(a.smoothed, 'float64')[:e]), _sample(np.asarray(a.slope, 'float64')[:e])
+        raw, sm, sl = (v[np.isfinite(v)] for v in (raw, sm, sl))   # a NaN kept where there is no cut frames nothing
         if len(raw):
             lo, hi = _quantiles(raw, [.01, .99])
             if len(sm): lo, hi = min(lo, sm.min()), max(hi, sm.max())
@@ -291,7 +292,8 @@ def _panel(title, ylabel, x_range, lin_range, width, height, y_range=None):
 
 def _hover(p, renderers, what:str, column:str, run:str=None):
     "A hover tool over `renderers` naming the run and `what` is shown: lr and values in Python's `.3g`/`.4g` notation."
-    tips = ([('run', run.replace('@', '＠').replace('$', '＄'))] if run is not None else []) + [
+    run = None if run is None else html.escape(run).replace('@', '＠').replace('$', '＄')   # bokeh reads a tooltip's text as HTML
+    tips = ([('run', run)] if run is not None else []) + [
         ('lr', '@lr{%.3g}'), (what, f'@{column}{{%.4g}}'), ('iteration', '@iteration')]
     p.add_tools(HoverTool(renderers=renderers, tooltips=tips, formatters={'@lr': 'printf', f'@{column}': 'printf'}))
 

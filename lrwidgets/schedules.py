@@ -12,7 +12,7 @@ __all__ = ['HF_SCHEDULES', 'SCHEDULES', 'ScheduleWarning', 'Schedule', 'Cyclic',
            'hf_schedule']
 
 # %% ../nbs/03_schedules.ipynb #23b5db3b
-import inspect, itertools, math, numbers, warnings
+import functools, inspect, itertools, math, numbers, warnings
 import numpy as np
 from fastcore.basics import patch
 
@@ -124,9 +124,15 @@ class Schedule:
         return f"{self.torch_name}(optimizer, {', '.join(self._given(self.torch_args))})"
 
     def to_torch(self, optimizer):
-        "torch's scheduler for `optimizer`, configured identically (every param group follows this schedule)."
+        "torch's scheduler for `optimizer`, configured identically (every param group follows this schedule); a failure changes nothing."
         _check_optimizer(optimizer, self.momentums(1) is not None, type(self).__name__)
-        return self._to_torch(optimizer)
+        saved = [{k: v for k, v in g.items() if k != 'params'} for g in optimizer.param_groups]
+        for g in optimizer.param_groups: g.pop('initial_lr', None)   # an earlier scheduler's: CyclicLR's first step would read it
+        try: return self._to_torch(optimizer)
+        except BaseException:
+            for g, hyper in zip(optimizer.param_groups, saved):
+                params = g['params']; g.clear(); g['params'] = params; g.update(hyper)
+            raise
 
 # %% ../nbs/03_schedules.ipynb #c971a5cd
 def _same(a, b) -> bool: return type(a) is type(b) and a == b
@@ -181,11 +187,8 @@ def _from_suggestion_bounds(sug, need:tuple, who:str) -> dict:
 
 # %% ../nbs/03_schedules.ipynb #b3ec5556
 def _scale(fn, xs:np.ndarray) -> np.ndarray:
-    "`fn` applied to every int in `xs`: vectorized when `fn` accepts arrays, else one call per distinct value."
-    try:
-        out = np.asarray(fn(xs), dtype=np.float64)
-        if out.shape == xs.shape: return out
-    except Exception: pass
+    """`fn` applied to every int in `xs`, called with Python ints as torch calls it (once per distinct value): on a numpy
+    array `2**c` overflows int64 and `1/x` gives inf where torch raises."""
     u, inv = np.unique(xs, return_inverse=True)
     return np.array([float(fn(int(x))) for x in u], dtype=np.float64)[inv]
 
@@ -587,10 +590,10 @@ class PiecewiseConstantDecay(_ScalesLR):
     def _to_torch(self, optimizer): return _lambda_lr(self, optimizer)
 
 # %% ../nbs/03_schedules.ipynb #02a9b9f7
-class _Factor:
-    "The lr factor of `schedule` at step `t`, for torch's LambdaLR."
-    def __init__(self, schedule): self.schedule = schedule
-    def __call__(self, t): return float(self.schedule._factor(np.array([float(t)]))[0])
+def _factor_at(schedule, t) -> float:
+    """The lr factor of `schedule` at step `t`, for torch's LambdaLR, which gets it bound by `functools.partial`: a partial's
+    `__dict__` is empty, so the scheduler's `state_dict` holds no schedule object and `torch.load` reads it with `weights_only`."""
+    return float(schedule._factor(np.array([float(t)]))[0])
 
 # %% ../nbs/03_schedules.ipynb #deb45985
 def _lambda_lr(schedule, optimizer, momentums=None):
@@ -608,7 +611,7 @@ def _lambda_lr(schedule, optimizer, momentums=None):
                     else: g['momentum'] = m
             lr = float(schedule._lrs(np.array([float(self.last_epoch)]))[0])
             return [lr for _ in self.optimizer.param_groups]
-    return ScheduleLR(optimizer, _Factor(schedule))
+    return ScheduleLR(optimizer, functools.partial(_factor_at, schedule))
 
 # %% ../nbs/03_schedules.ipynb #c2f02ce6
 def _sched_cos(start, end, p):
