@@ -9,7 +9,7 @@ __all__ = ['RULE_TEXT', 'PREVIEW_KINDS', 'BatchedBokehModel', 'FreshPlots', 'Ran
            'LRDashboard']
 
 # %% ../nbs/04b_widgets.ipynb #97e166fc
-import base64, gzip, html, inspect, math, threading, warnings
+import base64, gzip, html, inspect, math, numbers, threading, warnings
 from contextlib import contextmanager
 import numpy as np
 import ipywidgets as W
@@ -21,7 +21,8 @@ from bokeh.protocol.messages.patch_doc import patch_doc, PatchJson
 from fastcore.basics import patch
 from jupyter_bokeh import BokehModel
 from .recording import Recording, as_recordings
-from .analysis import analyze, median_suggestion, num_text, rule_skips, Suggestion, RULES, DEFAULT_RULE, DEFAULT_WINDOW, DEFAULT_DIVERGE_TH
+from .analysis import (analyze, default_settings, median_suggestion, num_text, rule_skips, Suggestion, RULES, DEFAULT_RULE,
+                                DEFAULT_WINDOW, DEFAULT_DIVERGE_TH)
 from .schedules import (OneCycle, Cyclic, CosineAnnealing, CosineWarmRestarts, Exponential, Step, Sequence,
                                  HFLinear, HFCosine, HFCosineWithRestarts, HFPolynomial, HFConstantWithWarmup, HFInverseSqrt,
                                  HFCosineWithMinLR, HFWarmupStableDecay)
@@ -194,6 +195,12 @@ def _check_settings(**settings):
     "Raise what `analysis.analyze` raises for `settings` (checked on a small probe curve)."
     analyze(_PROBE, **settings)
 
+def _at_least(name:str, v, low:int) -> int:
+    "`v` if it is a whole number >= `low`, else an error naming the argument `name`."
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
+        raise ValueError(f"{name}: expected a whole number >= {low}, got {v!r}")
+    return int(v)
+
 def _skip_points(v, n:int) -> int:
     "A skip as the analysis counts it on an `n`-point recording: whole points, or a fraction < 1 of them."
     return int(math.floor(v * n)) if v < 1 else min(int(v), n)
@@ -205,8 +212,8 @@ class RangeTestExplorer(FreshPlots, W.VBox):
 
     def __init__(self,
                  recs,                                 # a Recording, or a list of them to compare
-                 rule:str=DEFAULT_RULE,                # bound-picking rule, a key of `RULES`
-                 window:int=DEFAULT_WINDOW,            # smoothing window in points
+                 rule:str=None,                        # bound-picking rule, a key of `RULES`; None: the one `suggest` reads the first run with
+                 window:int=None,                      # smoothing window in points; None: as `suggest` (an imported, smoothed curve: 1)
                  kind:str='ema',                       # smoothing: 'ema' or 'sma'
                  diverge_th:float=DEFAULT_DIVERGE_TH,  # cut where the smoothed loss > diverge_th × its best; None: no cut
                  skip_start:int=None,                  # points the rule ignores at the start (or a fraction < 1); None: the rule's own
@@ -214,8 +221,12 @@ class RangeTestExplorer(FreshPlots, W.VBox):
                  x_log:bool=True,                      # log lr axis
                  total_steps:int=1000,                 # steps of the 1cycle schedule in the code line
                  max_points:int=2000):                 # at most about this many points drawn per curve
-        self.recs, self.total_steps, self.max_points = as_recordings(recs), total_steps, max_points
-        if rule not in RULES: raise ValueError(f"rule: expected one of {list(RULES)}, got {rule!r}")
+        self.recs, self.total_steps, self.max_points = as_recordings(recs), _at_least('total_steps', total_steps, 1), _at_least('max_points', max_points, 4)
+        rule, window = default_settings(self.recs[0], rule, window)   # an imported curve: its tool's rule, no second smoothing
+        if not isinstance(rule, str) or rule not in RULES: raise ValueError(f"rule: expected one of {list(RULES)}, got {rule!r}")
+        if not isinstance(x_log, (bool, np.bool_)): raise ValueError(f"x_log: expected True or False, got {x_log!r}")
+        if diverge_th is not None and isinstance(diverge_th, numbers.Real) and not math.isfinite(diverge_th):
+            raise ValueError(f"diverge_th: expected a finite number > 1, or None for no cut, got {diverge_th!r}")
         _check_settings(rule=rule, window=window, kind=kind, diverge_th=diverge_th, skip_start=skip_start, skip_end=skip_end)
         self._n = n = max(len(r) for r in self.recs)
         self._problems = [_problem(r) for r in self.recs]      # the recordings are fixed: what is wrong with them too
@@ -355,7 +366,8 @@ def _show(self:RangeTestExplorer, analyses, sug, problems, redraw=True):
         with self.plot.batch():
             update_sources(self.sources, data)
             set_frame(self.layout_bokeh, data)
-    self.value = sug
+    if self.linked is not None and sug == self.value: self.linked.set_suggestion(sug, self.limits())   # no change to notify, but
+    self.value = sug                                                                                   # the limits may have moved
 
 # %% ../nbs/04b_widgets.ipynb #e8d2c417
 @patch
@@ -712,6 +724,8 @@ class LRDashboard(FreshPlots, W.VBox):
                  steps_per_epoch:int=100,  # of the training to come
                  epochs:int=10,
                  **explorer_kw):           # passed to `RangeTestExplorer` (rule, window, kind, ...)
+        if 'total_steps' in explorer_kw:
+            raise ValueError("total_steps: the dashboard's schedule runs steps_per_epoch × epochs steps; give those instead")
         if explorer_kw.get('kind') in PREVIEW_KINDS:
             raise ValueError(f"kind: the explorer's smoothing ('ema' or 'sma'); for the previewed schedule pass schedule={explorer_kw['kind']!r}")
         self.explorer = RangeTestExplorer(recs, total_steps=steps_per_epoch * epochs, **explorer_kw)
