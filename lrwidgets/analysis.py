@@ -139,12 +139,16 @@ def _check_th(diverge_th):
         raise ValueError(f"diverge_th: expected a number > 1 (or None for no cut), got {diverge_th!r}")
     return float(diverge_th)
 
+def _until_nonfinite(losses) -> int:
+    "Points before the first non-finite loss, which ends a run."
+    bad = ~np.isfinite(losses)
+    return int(np.argmax(bad)) if bad.any() else len(losses)
+
 def _cut(losses, smoothed, diverge_th, window:int) -> int:
     "Points kept: those before the first non-finite loss and before the smoothed loss first exceeds `diverge_th` × its best."
     n = len(losses)
     if diverge_th is None: return n
-    bad = ~np.isfinite(losses)
-    m = int(np.argmax(bad)) if bad.any() else n               # the first non-finite loss ends the run
+    m = _until_nonfinite(losses)
     warm = min(window, n // 4)                                # compared from where the average spans a whole window,
     s = smoothed[warm:m]                                      # against the best since then (the first averages are a
     b = np.minimum.accumulate(s)                              # batch or two: one lucky batch is no 'best'); finite before m
@@ -419,17 +423,11 @@ def median_suggestion(sugs:list,   # the runs' suggestions (some may have no lr)
                       f"median of {len(good)} runs: {agree} of {len(good)} within 2× of it, spread {spread:.2f} decades{missing}",
                       _merged_warnings(good))
 
-def _until_nonfinite(rec) -> tuple:
-    "`rec`'s lrs and losses before its first non-finite loss, which ends a run (see `cut`)."
-    bad = ~np.isfinite(rec.losses)
-    n = int(np.argmax(bad)) if bad.any() else len(rec)
-    return rec.lrs[:n], rec.losses[:n]
-
 def _pool(recs, whole:bool=False) -> Recording:
     """All runs' points in one recording, ordered by lr (stable: each run keeps its order among equal lrs); each run's
     only up to its first non-finite loss, as it would be read alone, unless `whole` (no cut: `diverge_th=None`)."""
-    runs = [(r.lrs, r.losses) if whole else _until_nonfinite(r) for r in recs]
-    lrs, losses = np.concatenate([l for l, _ in runs]), np.concatenate([x for _, x in runs])
+    ends = [len(r) if whole else _until_nonfinite(r.losses) for r in recs]
+    lrs, losses = (np.concatenate([getattr(r, c)[:n] for r, n in zip(recs, ends)]) for c in ('lrs', 'losses'))
     o = np.argsort(lrs, kind='stable')
     return Recording.from_arrays(lrs[o], losses[o], meta=dict(label='pooled', runs=len(recs)))
 
@@ -697,7 +695,8 @@ def ratio(c:Curve,
         raise ValueError(f"base: expected one of {sorted(set(RULES) - {'ratio'})}, got {base!r}")
     s = RULES[base](c, **kw)
     if s.lr is None: return s
-    return replace(s, lower=min(s.upper/div, s.lr), reason=f"{s.reason}; lower = upper/{div:g}" + (', at most lr' if s.lr < s.upper/div else ''))
+    lower = s.upper / div
+    return replace(s, lower=min(lower, s.lr), reason=f"{s.reason}; lower = upper/{div:g}" + (', at most lr' if s.lr < lower else ''))
 
 # %% ../nbs/02_analysis.ipynb #d8eee027
 READINGS_DISAGREE = 0.75   # decades between valley's and robust's lr from which `cautious` warns (see bench/quality)

@@ -370,7 +370,7 @@ def lrwidgets_suggest(path:Annotated[str, {'nargs': '+'}], # saved Recordings (.
                       diverge_th:str=None, # divergence threshold, or 'off' (default: the analysis default)
                       json:bool=False):    # print JSON instead of a table
     "Print the suggested learning rates of a saved run, or the median of several runs'."
-    from lrwidgets.analysis import RULES
+    from lrwidgets.analysis import RULES, default_settings
     if rule is not None and rule not in RULES: raise UsageError(f"--rule: unknown rule {rule!r}; choose from {', '.join(RULES)}")
     if window is not None and window < 1: raise UsageError(f"--window: expected a whole number >= 1, got {window}")
     kw = {} if window is None else dict(window=window)
@@ -378,7 +378,8 @@ def lrwidgets_suggest(path:Annotated[str, {'nargs': '+'}], # saved Recordings (.
     if th != 'default': kw['diverge_th'] = th
     recs = [Recording.load(p) for p in _paths(path)]
     sugs = suggestions(recs if len(recs) > 1 else recs[0], [rule] if rule else None, **kw)
-    print(jsonlib.dumps({r: _sug_json(s) for r, s in sugs.items()}, indent=1) if json else suggestion_table(sugs, next(iter(sugs))))
+    default = default_settings(recs[0])[0]     # the rule suggest reads these runs with: starred, whichever --rule shows
+    print(jsonlib.dumps({r: _sug_json(s) for r, s in sugs.items()}, indent=1) if json else suggestion_table(sugs, default))
     return sugs
 
 # %% ../nbs/05_cli.ipynb #2eed3cc7

@@ -88,6 +88,12 @@ def test_corrupt_and_truncated_recordings(tmp_path):
             r = cli(cmd, name, cwd=tmp_path)
             assert r.returncode == 1 and f'{name}: not a readable Parquet file' in r.stderr, r.stderr
 
+def test_only_the_default_rule_is_starred():
+    "The star marks the rule suggest reads the run with, also when --rule shows another one alone."
+    lines = cli('suggest', SHIPPED, '--rule', 'steep').stdout.splitlines()
+    assert lines[1].split()[0] == 'steep', lines          # not starred: the default is cautious
+    assert cli('suggest', SHIPPED).stdout.splitlines()[1].split()[0] == f'{DEFAULT_RULE}*'
+
 def test_suggest_json_is_the_analysis(tmp_path):
     rec = Recording.load(SHIPPED)
     r = cli('suggest', SHIPPED, '--json')
