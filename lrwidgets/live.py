@@ -63,7 +63,7 @@ class LiveRangeTest(FreshPlots, W.VBox):
         self.status = W.HTML('starting the range test…')
         self.lr_span = _planned_span(range_test_kw)  # the lr axis spans the planned sweep from the first row
         self.layout_bokeh, self.sources = live_figure(live_data([], [], lr_span=self.lr_span))
-        self.plot = BatchedBokehModel(self.layout_bokeh, layout=W.Layout(width='100%'))
+        self.plot = BatchedBokehModel(self.layout_bokeh, streamed=True, layout=W.Layout(width='100%'))   # views open while it draws
         super().__init__([W.HBox([self.stop_button, self.status]), self.plot], layout=W.Layout(width='100%'))
         self._stop, self._done, self._last = threading.Event(), threading.Event(), time.monotonic()   # first redraw: an interval in
         _in_worker(self._run, (model, optimizer, data, loss_fn), {'progress': False, **range_test_kw})   # off unless asked for

@@ -17,6 +17,7 @@ import traitlets
 from bokeh.core.serialization import Serializer
 from bokeh.document import Document
 from bokeh.models import CustomJS, Range
+from bokeh.core.json_encoder import serialize_json
 from bokeh.protocol.messages.patch_doc import patch_doc, PatchJson
 from fastcore.basics import patch
 from jupyter_bokeh import BokehModel
@@ -111,8 +112,9 @@ class BatchedBokehModel(BokehModel):
     "A `jupyter_bokeh.BokehModel` whose document changes inside `with m.batch():` go to the browser as one patch."
     def __init__(self, model,
                  sync_ranges:bool=False,  # send the page's ranges (a zoom, an axis fitted to new data) back to the kernel
+                 streamed:bool=False,     # patches flow while views open (a thread draws): send them so that a new view keeps step
                  **kwargs):
-        self._pending, self.lock = None, threading.RLock()   # the lock: a sweep's thread may redraw while the kernel displays
+        self._pending, self.lock, self.streamed = None, threading.RLock(), streamed   # the lock: a sweep's thread may redraw while the kernel displays
         if model.document is None: Document().add_root(model)
         model.document.js_on_event('document_ready', CustomJS(code=_NO_ECHO))   # a model per document (bokeh's rule)
         if not sync_ranges:
@@ -120,8 +122,9 @@ class BatchedBokehModel(BokehModel):
         super().__init__(model, **kwargs)
 
     def _document_patched(self, event):
-        if self._pending is not None and event.setter is not self: self._pending.append(event)
-        else: super()._document_patched(event)
+        if event.setter is self: return                      # a change the page made: it has it
+        if self._pending is not None: self._pending.append(event)
+        else: self._send_patch([event])
 
     @contextmanager
     def batch(self):
@@ -138,20 +141,23 @@ class BatchedBokehModel(BokehModel):
         with self.lock: self.render_bundle = self._model_to_traits(self._model)
 
     def _send_patch(self, events):
-        """One PATCH-DOC message of `events` in jupyter_bokeh's three frames (header, metadata, content), its arrays inline
-        (base64) where bokeh adds two frames per array: 3 comm messages instead of 3 + 2 × the number of columns."""
+        """One PATCH-DOC message of `events` in three frames (header, metadata, content), its arrays inline (base64) where
+        bokeh adds two frames per array; `streamed`: three copies of one frame holding the header and the content."""
         [doc] = {e.document for e in events}
         serializer = _InlineArrays(references=doc.models.synced_references)
         content = PatchJson(events=serializer.encode(events))
         doc.models.flush_synced(lambda model: not serializer.has_ref(model))
-        msg = patch_doc(patch_doc.create_header(), {}, content)
-        for part in (msg.header_json, msg.metadata_json, msg.content_json): self.send({'msg': 'patch', 'payload': part})
+        if self.streamed: frames = [serialize_json({**patch_doc.create_header(), **content})] * 3
+        else:
+            msg = patch_doc(patch_doc.create_header(), {}, content)
+            frames = [msg.header_json, msg.metadata_json, msg.content_json]
+        for frame in frames: self.send({'msg': 'patch', 'payload': frame})
 
     def _sync_model(self, model, content, buffers):
         """A change made in the page, except a source's data: nothing in the page edits the data, and a patch's changes
         that jupyter_bokeh's front end sends back before `_NO_ECHO` is in place (an old page) are the data just sent."""
         if content.get('kind') == 'ModelChanged' and content.get('attr') == 'data': return
-        super()._sync_model(model, content, buffers)
+        with self.lock: super()._sync_model(model, content, buffers)   # not while a sweep's thread changes the document
 
 # %% ../nbs/04b_widgets.ipynb #8b1e30c2
 class FreshPlots:
