@@ -17,7 +17,7 @@ import numpy as np
 from typing import Annotated
 from fastcore.script import call_parse, anno_parser
 import lrwidgets
-from .recording import Recording, as_recordings, atomic_write, check_writable, sigint_deferred
+from .recording import Recording, as_recordings, check_writable, sigint_deferred
 
 # %% ../nbs/05_cli.ipynb #567d3be4
 DATASETS = ('digits', 'wine', 'breast_cancer')  # classification sets bundled with scikit-learn: nothing is downloaded
@@ -286,7 +286,7 @@ def lrwidgets_run(config:str=None,    # experiment ini file (default: ./settings
                   out:str=None,       # output prefix: writes <out>.run1.parquet, ... (one run: <out>.parquet) and <out>.html (overrides the config)
                   no_progress:bool=False): # hide the progress bar
     "Run the range tests of an experiment, print every rule's suggestion (their median), write the runs and the HTML report."
-    from lrwidgets.html_report import report_html
+    from lrwidgets.html_report import report_html, write_html
     source = config or ('./settings.ini' if Path('settings.ini').is_file() else 'built-in defaults')
     cfg = read_config(config, device=device, num_iter=num_iter, start_lr=start_lr, end_lr=end_lr, repeats=repeats, out=out)
     try: check_device(cfg['device'])
@@ -310,9 +310,10 @@ def lrwidgets_run(config:str=None,    # experiment ini file (default: ./settings
         raise Interrupted(f"{kept}; {_paths_text(pq_paths)} and {html_path} are untouched")
     pq_path.parent.mkdir(parents=True, exist_ok=True)
     saved, are = _paths_text(pq_paths), 'runs are' if k > 1 else 'run is'
-    def keep_runs():
+    def keep_runs(text=None):                   # and the report, when there is one
         with sigint_deferred():
             for rec, p in zip(recs, pq_paths): rec.save(p)
+            if text is not None: write_html(html_path, text)
     try:
         for rec in recs: print(repr(rec))
         print(suggestion_table(suggestions(recs if k > 1 else recs[0])), flush=True)
@@ -323,9 +324,7 @@ def lrwidgets_run(config:str=None,    # experiment ini file (default: ./settings
     except ValueError as e:                     # a run no setting can read: keep it, say the report was not made
         keep_runs()
         raise ValueError(f"no report: {e}; the {are} saved in {saved} ({html_path} was not written)") from None
-    with sigint_deferred():
-        for rec, p in zip(recs, pq_paths): rec.save(p)
-        atomic_write(html_path, lambda tmp: Path(tmp).write_text(text, encoding='utf-8'))
+    keep_runs(text)
     print(f"wrote {saved} and {html_path}")
     older = _older_runs(pq_path, pq_paths)
     if older: print(f"note: {', '.join(map(str, older))} in the same place {'is' if len(older) == 1 else 'are'} from an earlier run, not this one")

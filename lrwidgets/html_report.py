@@ -6,10 +6,10 @@ Docs: https://lrwidgets.github.io/lrwidgets/html_report.html.md"""
 
 # %% auto #0
 __all__ = ['WINDOWS', 'DIVERGE_THS', 'SMOOTHINGS', 'AXES', 'MAX_PREVIEW_STEPS', 'readout_html', 'preview_steps', 'report_grid',
-           'grid_entry', 'entry_data', 'grid_json', 'runs_title', 'report_html', 'report']
+           'grid_entry', 'entry_data', 'grid_json', 'runs_title', 'report_html', 'report', 'write_html']
 
 # %% ../nbs/04c_html_report.ipynb #82855f1d
-import html, itertools, json, math, numbers, os
+import html, itertools, json, math, numbers, os, re
 from pathlib import Path
 import numpy as np
 from bokeh.embed import file_html
@@ -316,5 +316,10 @@ def report(rec,             # the range test to report: a Recording, or a list o
            **grid_kw         # passed to `report_grid`: windows, diverge_ths, rules, total_steps, ...
           ) -> Path:
     "Write the standalone HTML report of `rec` to `path` (atomically); returns the path."
-    text = report_html(rec, **grid_kw)                   # which checks `rec` before any work
-    return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding='utf-8'))
+    return write_html(path, report_html(rec, **grid_kw))   # which checks `rec` before any work
+
+def write_html(path, text:str) -> Path:
+    "Write `text` to `path` (atomically) in UTF-8, a lone surrogate (an undecodable byte of a file name, from `os.fsdecode`) as U+FFFD."
+    try: data = text.encode('utf-8')
+    except UnicodeEncodeError: data = re.sub('[\\ud800-\\udfff]', '\ufffd', text).encode('utf-8')
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))

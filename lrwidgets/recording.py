@@ -226,7 +226,7 @@ def save(self:Recording, path) -> Path:
     def write(tmp):
         # from numpy, not from pandas: pandas' conversion would store NaN as null and lose its bits
         table = pa.table({c: pa.array(self.df[c].to_numpy()) for c in self.df.columns})
-        pq.write_table(table.replace_schema_metadata({META_KEY: meta}), tmp)
+        with open(tmp, 'wb') as f: pq.write_table(table.replace_schema_metadata({META_KEY: meta}), f)   # (pyarrow's paths must be UTF-8)
     return atomic_write(path, write)
 
 # %% ../nbs/00_recording.ipynb #d244a63c
@@ -249,7 +249,8 @@ def load(cls:Recording, path) -> Recording:
     path = Path(path)
     if path.is_dir(): raise IsADirectoryError(f"{path}: is a folder, not a recording file")
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such recording file")
-    try: table = pq.read_table(path)
+    try:
+        with open(path, 'rb') as f: table = pq.read_table(f)   # any name the OS takes, UTF-8 or not
     except Exception as e: _fail(path, f"not a readable Parquet file ({type(e).__name__}: {e})")
     raw = (table.schema.metadata or {}).get(META_KEY)
     if raw is None: _fail(path, "not an lrwidgets Recording (no 'lrwidgets' metadata); "

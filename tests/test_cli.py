@@ -114,6 +114,16 @@ def test_report_command(tmp_path):
     text = (tmp_path/'shipped.html').read_text()
     assert 'digits-mlp (shipped)' in text and 'id="lrwidgets-grid"' in text
 
+def test_report_and_suggest_take_a_file_name_that_is_not_utf8(tmp_path):
+    "A recording saved under a name holding a byte that is not UTF-8 is read back, suggested on and reported."
+    odd = os.fsencode(tmp_path) + b'/caf\xe9.parquet'
+    Recording.load(SHIPPED).save(os.fsdecode(odd))
+    r = subprocess.run([b'lrwidgets', b'report', odd], capture_output=True, timeout=240)
+    assert r.returncode == 0, r.stderr
+    assert 'id="lrwidgets-grid"' in Path(os.fsdecode(odd[:-len(b'parquet')] + b'html')).read_text(encoding='utf-8')
+    r = subprocess.run([b'lrwidgets', b'suggest', odd], capture_output=True, timeout=240)
+    assert r.returncode == 0 and b'cautious' in r.stdout, r.stderr
+
 def test_several_runs_from_run_to_report_and_suggest(tmp_path):
     "--repeats 2: two runs (seeds 3 and 4) saved side by side, the table is their median; report and suggest take both."
     (tmp_path/'res').mkdir(); (tmp_path/'res/two.run3.parquet').write_bytes(b'an earlier run')   # left as it is, and named
