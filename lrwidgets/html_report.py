@@ -128,6 +128,7 @@ def report_grid(rec,                      # a Recording, or a list of them (runs
                ) -> dict:
     "The analysis of `rec` over every combination of the controls, as the report's page stores it."
     runs = as_recordings(rec, 'rec')
+    if _whole('schedule_points', schedule_points) < 4: raise ValueError(f"schedule_points: expected a whole number >= 4, got {schedule_points!r}")
     rule0, window0 = default_settings(runs[0])      # where the page opens: what `suggest(rec)` reads (an imported curve: its tool's rule, window 1)
     windows, ths = _grid_values(windows, window0, 'windows'), _grid_values(diverge_ths, DEFAULT_DIVERGE_TH, 'diverge_ths')
     rules, kinds = ([v] if isinstance(v, str) else v for v in (rules, kinds))   # one name: a list of it, not of its letters
