@@ -12,7 +12,7 @@ import html, inspect, math, queue, threading, time, traceback
 from fastcore.basics import patch
 import ipywidgets as W
 from .engine import range_test
-from .plots import live_data, live_figure, set_frame, update_sources
+from .plots import live_data, live_figure, set_frame
 from .widgets import BatchedBokehModel, FreshPlots, LRDashboard
 
 # %% ../nbs/04d_live.ipynb #a3342d02
@@ -94,7 +94,7 @@ def _draw(self:LiveRangeTest, lrs, losses, total):
     "The rows so far into the plot, and where the sweep is into the status line."
     data = live_data(lrs, losses, lr_span=self.lr_span)
     with self.plot.batch():
-        update_sources(self.sources, data)
+        for name, src in self.sources.items(): src.data = data[name]   # the frame too, changed or not: a view opened since has it
         set_frame(self.layout_bokeh, data)
     if not self._stop.is_set():
         self.status.value = f"step {len(lrs)} of at most {total}: lr {lrs[-1]:.3g}, loss {losses[-1]:.4g}"

@@ -28,6 +28,11 @@ JS_LR_FRAME = """() => { for (const v of Object.values(Bokeh.index)) {
     const s = v.model.document.get_model_by_name('frame');
     if (s) return Array.from(s.data instanceof Map ? s.data.get('lr') : s.data.lr); } return null; }"""
 
+JS_LOSSES = """() => { for (const v of Object.values(Bokeh.index)) {
+    const d = v.model.document, f = d.get_model_by_name('frame'), l = d.get_model_by_name('live');
+    const col = (s, c) => Array.from(s.data instanceof Map ? s.data.get(c) : s.data[c]);
+    if (f && l) return [col(f, 'loss'), col(l, 'loss')]; } return null; }"""
+
 JS_TEXT = "[...document.querySelectorAll('.widget-html-content')].map(e => e.textContent).join('\\n')"
 
 @pytest.mark.timeout(400)
@@ -52,6 +57,9 @@ def test_live_range_test_grows_stops_and_opens_the_dashboard(tmp_path, browser):
             span = page.evaluate(JS_LR_FRAME)                                  # the lr axis spans the planned sweep,
             assert span[0] < 1e-7 and span[1] > 10, span                       # not only the rows so far
             page.wait_for_timeout(1000)                                        # the last patch painted
+            frame, losses = page.evaluate(JS_LOSSES)
+            middle = sorted(losses)[len(losses) // 2]
+            assert frame[0] < middle < frame[1], (frame, middle)              # the loss axis frames the points drawn so far
             page.screenshot(path=str(ARTIFACTS/'live-running.png'), full_page=True)
             stop.click()
             page.get_by_text('steps recorded (stopped)').wait_for(timeout=60_000)
