@@ -226,10 +226,18 @@ def save(self:Recording, path) -> Path:
     def write(tmp):
         # from numpy, not from pandas: pandas' conversion would store NaN as null and lose its bits
         table = pa.table({c: pa.array(self.df[c].to_numpy()) for c in self.df.columns})
-        with open(tmp, 'wb') as f: pq.write_table(table.replace_schema_metadata({META_KEY: meta}), f)   # (pyarrow's paths must be UTF-8)
+        sink = pa.BufferOutputStream()                        # in memory, then to disk: pyarrow's paths must be UTF-8
+        pq.write_table(table.replace_schema_metadata({META_KEY: meta}), sink)
+        Path(tmp).write_bytes(sink.getvalue().to_pybytes())
     return atomic_write(path, write)
 
 # %% ../nbs/00_recording.ipynb #d244a63c
+def _utf8(path) -> bool:
+    "Whether `path` is a name pyarrow takes (UTF-8), not one with bytes `os.fsdecode` left as surrogates."
+    try: str(path).encode('utf-8')
+    except UnicodeEncodeError: return False
+    return True
+
 def _stored_meta(raw:bytes, path) -> dict:
     "The `meta` in a file's lrwidgets metadata `raw`, checked, or a `RecordingError` naming `path`."
     try: stored = json.loads(raw)
@@ -249,8 +257,7 @@ def load(cls:Recording, path) -> Recording:
     path = Path(path)
     if path.is_dir(): raise IsADirectoryError(f"{path}: is a folder, not a recording file")
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such recording file")
-    try:
-        with open(path, 'rb') as f: table = pq.read_table(f)   # any name the OS takes, UTF-8 or not
+    try: table = pq.read_table(path if _utf8(path) else pa.BufferReader(path.read_bytes()))   # pyarrow's paths must be UTF-8
     except Exception as e: _fail(path, f"not a readable Parquet file ({type(e).__name__}: {e})")
     raw = (table.schema.metadata or {}).get(META_KEY)
     if raw is None: _fail(path, "not an lrwidgets Recording (no 'lrwidgets' metadata); "
