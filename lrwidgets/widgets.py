@@ -147,9 +147,10 @@ class BatchedBokehModel(BokehModel):
         serializer = _InlineArrays(references=doc.models.synced_references)
         content = PatchJson(events=serializer.encode(events))
         doc.models.flush_synced(lambda model: not serializer.has_ref(model))
-        if self.streamed: frames = [serialize_json({**patch_doc.create_header(), **content})] * 3
+        header = patch_doc.create_header()
+        if self.streamed: frames = [serialize_json({**header, **content})] * 3
         else:
-            msg = patch_doc(patch_doc.create_header(), {}, content)
+            msg = patch_doc(header, {}, content)
             frames = [msg.header_json, msg.metadata_json, msg.content_json]
         for frame in frames: self.send({'msg': 'patch', 'payload': frame})
 
